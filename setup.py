@@ -1,0 +1,33 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="coinwatch_assets",
+    version="0.1.0",
+    description="Dagster code location that collects crypto market data into TimescaleDB",
+    packages=find_packages(exclude=["coinwatch_assets_tests*"]),
+    python_requires=">=3.11",
+    install_requires=[
+        "dagster==1.13.*",
+        "dagster-webserver==1.13.*",
+        "dagster-postgres>=0.29,<0.30",
+        "dagster-docker>=0.29,<0.30",
+        "pandas>=2.2",
+        "numpy>=1.26",
+        "sqlalchemy>=2.0",
+        # psycopg 3 drives the TimescaleDB storage (binary COPY); psycopg2 is what
+        # dagster-postgres instance storage needs (see README, "Instance storage").
+        "psycopg[binary]>=3.2",
+        "psycopg2-binary>=2.9",
+        "ccxt>=4.4",
+        "httpx>=0.27",
+        "feedparser>=6.0",
+        "great-expectations>=1.3,<2",
+    ],
+    extras_require={
+        "dev": [
+            "pytest>=8",
+            "pytest-timeout>=2.3",
+            "ruff>=0.6",
+        ],
+    },
+)
