@@ -1,0 +1,150 @@
+"""Checking and coercing DataFrames against a table before anything is written."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from coinwatch_assets.lib.storage.tables import TableSpec
+
+MAX_EXAMPLE_ROWS = 5
+
+
+class StorageError(Exception):
+    """The storage layer could not do what was asked."""
+
+
+class RefusedWrite(StorageError):
+    """A frame that does not fit its table or its partition slice; nothing was written."""
+
+
+def column_kind(column: sa.Column) -> str:
+    """The storage kind of a column: text, float, int, bool, timestamptz or date."""
+    typ = column.type
+    if isinstance(typ, sa.DateTime):
+        return "timestamptz"
+    if isinstance(typ, sa.Date):
+        return "date"
+    if isinstance(typ, sa.Boolean):
+        return "bool"
+    if isinstance(typ, sa.Integer):
+        return "int"
+    if isinstance(typ, sa.Float | sa.Numeric):
+        return "float"
+    if isinstance(typ, sa.String):
+        return "text"
+    raise TypeError(f"column {column.table.name}.{column.name}: unsupported type {typ!r}")
+
+
+def examples(frame: pd.DataFrame, mask: np.ndarray | pd.Series) -> str:
+    """A few offending rows, printable, with their count."""
+    bad = frame[np.asarray(mask, dtype=bool)]
+    more = f" (showing {MAX_EXAMPLE_ROWS} of {len(bad)})" if len(bad) > MAX_EXAMPLE_ROWS else ""
+    return f"{len(bad)} row(s){more}:\n{bad.head(MAX_EXAMPLE_ROWS).to_string()}"
+
+
+def _coerce_column(frame: pd.DataFrame, column: sa.Column, where: str) -> pd.Series:
+    series = frame[column.name]
+    kind = column_kind(column)
+    try:
+        if kind == "float":
+            return pd.to_numeric(series, errors="raise").astype("float64")
+        if kind == "int":
+            numeric = pd.to_numeric(series, errors="raise")
+            if numeric.isna().any():
+                return numeric.astype("Int64")
+            if not np.array_equal(numeric, np.round(numeric)):
+                raise ValueError("non-integer values")
+            return numeric.astype("int64")
+        if kind == "bool":
+            if series.isna().any():
+                return series.astype("boolean")
+            return series.astype(bool)
+        if kind == "timestamptz":
+            if isinstance(series.dtype, pd.DatetimeTZDtype):
+                return series.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+            if pd.api.types.is_datetime64_dtype(series.dtype):
+                raise ValueError("timestamps must be timezone-aware (UTC); got naive datetimes")
+            converted = pd.to_datetime(series, utc=True)
+            return converted.astype("datetime64[us, UTC]")
+        if kind == "date":
+            return pd.to_datetime(series).dt.date.where(series.notna(), None)
+        # text: keep None as null, refuse non-strings rather than str()-ing them silently.
+        non_text = series.notna().to_numpy() & ~np.array(
+            [isinstance(v, str) for v in series], dtype=bool
+        )
+        if non_text.any():
+            raise ValueError(f"non-text values in a text column, {examples(frame, non_text)}")
+        return series.astype(object)
+    except (ValueError, TypeError) as exc:
+        raise RefusedWrite(f"{where}: column {column.name!r} ({kind}): {exc}") from None
+
+
+def coerce_frame(spec: TableSpec, frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """`frame` with exactly the table's columns, in order, with storage dtypes.
+
+    Refuses (RefusedWrite, naming `where`) missing or unexpected columns, values of the wrong
+    type, nulls (NaN included) in NOT NULL columns and duplicate primary keys.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise RefusedWrite(f"{where}: expected a pandas DataFrame, got {type(frame).__name__}")
+    expected = [c.name for c in spec.table.columns]
+    missing = [c for c in expected if c not in frame.columns]
+    unexpected = [c for c in frame.columns if c not in expected]
+    if missing or unexpected:
+        raise RefusedWrite(
+            f"{where}: columns do not match table {spec.name!r}: "
+            f"missing {missing}, unexpected {unexpected}; expected {expected}"
+        )
+    source = frame.reset_index(drop=True)
+    out = pd.DataFrame(
+        {c.name: _coerce_column(source, c, where) for c in spec.table.columns},
+        index=source.index,
+    )
+    for column in spec.table.columns:
+        nulls = out[column.name].isna().to_numpy()
+        if not column.nullable and nulls.any():
+            raise RefusedWrite(
+                f"{where}: null (or NaN) in NOT NULL column {column.name!r}, "
+                f"{examples(source, nulls)}"
+            )
+    if spec.primary_key:
+        dupes = out.duplicated(subset=spec.primary_key, keep=False).to_numpy()
+        if dupes.any():
+            raise RefusedWrite(
+                f"{where}: duplicate primary key {spec.primary_key}, {examples(source, dupes)}"
+            )
+    return out
+
+
+def normalize_read(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows read back from either backend -> the same dtypes a write would produce."""
+    out = {}
+    for column in spec.table.columns:
+        series = frame[column.name]
+        kind = column_kind(column)
+        if kind == "timestamptz":
+            series = pd.to_datetime(series, utc=True, format="ISO8601").astype(
+                "datetime64[us, UTC]"
+            )
+        elif kind == "date":
+            series = pd.to_datetime(series).dt.date.where(series.notna(), None)
+        elif kind == "float":
+            series = series.astype("float64")
+        elif kind == "int":
+            series = series.astype("Int64" if series.isna().any() else "int64")
+        elif kind == "bool":
+            series = series.astype("boolean" if series.isna().any() else bool)
+        else:
+            series = series.astype(object)
+        out[column.name] = series
+    return pd.DataFrame(out, index=range(len(frame)))
+
+
+def epoch_2000_offsets() -> tuple[np.int64, np.int64]:
+    """PostgreSQL's binary epoch (2000-01-01) in Unix microseconds and days."""
+    epoch = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    return np.int64(int(epoch.timestamp()) * 1_000_000), np.int64(10957)

@@ -1,0 +1,109 @@
+"""A partition slice of a table: the rows one materialization owns.
+
+A slice is a union of cells; a cell fixes some key columns to values and, optionally, the time
+column to a half-open range. Any Dagster selection (one key, a range of days, N symbols x M
+days, dynamic keys) becomes such a union; contiguous days of the same symbol merge into one cell.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Rows whose columns equal `equals` and whose time column lies in [start, end)."""
+
+    equals: tuple[tuple[str, object], ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Slice:
+    """The rows of `table` that one partition selection owns; `cells=None` means all rows."""
+
+    table: str
+    time_column: str | None
+    cells: tuple[Cell, ...] | None
+    label: str = "(unpartitioned)"
+
+    @classmethod
+    def whole_table(cls, table: str) -> Slice:
+        return cls(table=table, time_column=None, cells=None)
+
+    def where(self, table: sa.Table) -> sa.ColumnElement[bool]:
+        """SQL condition selecting the slice."""
+        if self.cells is None:
+            return sa.true()
+        if not self.cells:
+            return sa.false()
+        return sa.or_(*(self._cell_clause(table, cell) for cell in self.cells))
+
+    def _cell_clause(self, table: sa.Table, cell: Cell) -> sa.ColumnElement[bool]:
+        parts: list[sa.ColumnElement[bool]] = [table.c[col] == val for col, val in cell.equals]
+        if cell.start is not None:
+            parts.append(table.c[self.time_column] >= cell.start)
+        if cell.end is not None:
+            parts.append(table.c[self.time_column] < cell.end)
+        return sa.and_(sa.true(), *parts)
+
+    def mask(self, frame: pd.DataFrame) -> np.ndarray:
+        """Boolean array: which rows of `frame` fall inside the slice."""
+        if self.cells is None:
+            return np.ones(len(frame), dtype=bool)
+        inside = np.zeros(len(frame), dtype=bool)
+        for cell in self.cells:
+            hit = np.ones(len(frame), dtype=bool)
+            for col, val in cell.equals:
+                hit &= (frame[col] == val).to_numpy()
+            if cell.start is not None:
+                hit &= (frame[self.time_column] >= pd.Timestamp(cell.start)).to_numpy()
+            if cell.end is not None:
+                hit &= (frame[self.time_column] < pd.Timestamp(cell.end)).to_numpy()
+            inside |= hit
+        return inside
+
+
+def merge_windows(
+    windows: Iterable[tuple[datetime, datetime]],
+) -> list[tuple[datetime, datetime]]:
+    """Sorted union of half-open windows, touching windows joined."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def build_cells(
+    selections: Sequence[tuple[tuple[tuple[str, object], ...], tuple[datetime, datetime] | None]],
+) -> tuple[Cell, ...]:
+    """Cells from (key column values, time window or None) pairs, merging contiguous windows."""
+    by_values: dict[tuple[tuple[str, object], ...], list[tuple[datetime, datetime]]] = defaultdict(
+        list
+    )
+    untimed: set[tuple[tuple[str, object], ...]] = set()
+    for values, window in selections:
+        if window is None:
+            untimed.add(values)
+        else:
+            by_values[values].append(window)
+    cells = [Cell(equals=values) for values in sorted(untimed, key=repr)]
+    for values in sorted(by_values, key=repr):
+        if values in untimed:
+            continue
+        cells.extend(
+            Cell(equals=values, start=start, end=end)
+            for start, end in merge_windows(by_values[values])
+        )
+    return tuple(cells)

@@ -1,0 +1,123 @@
+"""Table definitions: one SQLAlchemy Core table per asset (asset key = table name).
+
+Every table declares how Dagster partitions map onto its columns (`TableSpec`), so the IO
+manager never guesses: a partition dimension without a column is an error, not a `None` in SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from coinwatch_assets.lib.symbols import key_to_symbol
+
+metadata = sa.MetaData()
+
+UTC_TS = sa.DateTime(timezone=True)
+PRICE = sa.Double()
+
+ohlcv = sa.Table(
+    "ohlcv",
+    metadata,
+    sa.Column("exchange", sa.Text, nullable=False, comment="ccxt exchange id"),
+    sa.Column("symbol", sa.Text, nullable=False, comment="ccxt market symbol, e.g. BTC/USDT"),
+    sa.Column("timeframe", sa.Text, nullable=False, comment="ccxt timeframe, e.g. 5m"),
+    sa.Column("ts", UTC_TS, nullable=False, comment="candle open time (UTC)"),
+    sa.Column("open", PRICE, nullable=False),
+    sa.Column("high", PRICE, nullable=False),
+    sa.Column("low", PRICE, nullable=False),
+    sa.Column("close", PRICE, nullable=False),
+    sa.Column("volume", PRICE, nullable=False, comment="base-currency volume"),
+    sa.PrimaryKeyConstraint("exchange", "symbol", "timeframe", "ts"),
+)
+
+markets = sa.Table(
+    "markets",
+    metadata,
+    sa.Column("exchange", sa.Text, nullable=False),
+    sa.Column("symbol", sa.Text, nullable=False, comment="ccxt market symbol, e.g. BTC/USDT"),
+    sa.Column("base", sa.Text, nullable=False),
+    sa.Column("quote", sa.Text, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, comment="listed at the last refresh"),
+    sa.Column("quote_volume_24h", PRICE, nullable=True),
+    sa.Column("first_seen", sa.Date, nullable=False),
+    sa.Column("delisted", sa.Date, nullable=True, comment="first refresh that no longer saw it"),
+    sa.Column("updated_at", UTC_TS, nullable=False),
+    sa.PrimaryKeyConstraint("exchange", "symbol"),
+)
+
+ohlcv_gaps = sa.Table(
+    "ohlcv_gaps",
+    metadata,
+    sa.Column("exchange", sa.Text, nullable=False),
+    sa.Column("symbol", sa.Text, nullable=False),
+    sa.Column("timeframe", sa.Text, nullable=False),
+    sa.Column("gap_start", UTC_TS, nullable=False, comment="first missing candle open time"),
+    sa.Column("gap_end", UTC_TS, nullable=False, comment="last missing candle open time"),
+    sa.Column("missing_candles", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, comment="missed | no_trades | confirmed"),
+    sa.Column("attempts", sa.BigInteger, nullable=False, comment="fetches that saw this hole"),
+    sa.Column("detected_at", UTC_TS, nullable=False),
+    sa.PrimaryKeyConstraint("exchange", "symbol", "timeframe", "gap_start"),
+)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How an asset's table is stored and how Dagster partitions map onto it."""
+
+    table: sa.Table
+    # The time column that time-window partition dimensions slice on.
+    time_column: str | None = None
+    # Non-time partition dimensions: dimension name -> (column, partition key -> column value).
+    key_columns: dict[str, tuple[str, Callable[[str], object]]] = field(default_factory=dict)
+    # TimescaleDB hypertable chunk interval (None: a plain table).
+    chunk_interval: timedelta | None = None
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    @property
+    def primary_key(self) -> list[str]:
+        return [c.name for c in self.table.primary_key.columns]
+
+
+# "symbol" is the dimension of MultiPartitions(date x symbol); "symbols" is the dynamic
+# partitions definition itself when an asset is partitioned by symbol alone.
+_SYMBOL_DIMENSION = {
+    "symbol": ("symbol", key_to_symbol),
+    "symbols": ("symbol", key_to_symbol),
+}
+
+TABLE_SPECS: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in [
+        TableSpec(
+            ohlcv,
+            time_column="ts",
+            key_columns=_SYMBOL_DIMENSION,
+            chunk_interval=timedelta(days=1),
+        ),
+        TableSpec(markets),
+        TableSpec(
+            ohlcv_gaps,
+            time_column="gap_start",
+            key_columns=_SYMBOL_DIMENSION,
+            chunk_interval=timedelta(days=30),
+        ),
+    ]
+}
+
+
+def table_spec(name: str) -> TableSpec:
+    """The spec of table `name`, with an error that lists the known tables."""
+    try:
+        return TABLE_SPECS[name]
+    except KeyError:
+        raise KeyError(
+            f"no table is defined for asset {name!r}; known tables: {sorted(TABLE_SPECS)}"
+        ) from None

@@ -1,0 +1,39 @@
+"""Session-wide test infrastructure: a private TimescaleDB cluster and per-test databases."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from coinwatch_assets_tests.timescale import TimescaleCluster
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def timescale() -> Iterator[TimescaleCluster]:
+    """A TimescaleDB cluster started for this test session and stopped at its end."""
+    cluster = TimescaleCluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def timescale_url(timescale: TimescaleCluster) -> str:
+    """A fresh TimescaleDB database (extension created) for one test."""
+    return timescale.create_database(f"t{os.getpid()}_{next(_counter)}")
+
+
+@pytest.fixture(params=["sqlite", "timescaledb"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs on both backends: an embedded SQLite file and TimescaleDB."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'coinwatch.sqlite'}"
+    return request.getfixturevalue("timescale_url")
