@@ -73,10 +73,10 @@ def _coerce_column(frame: pd.DataFrame, column: sa.Column, where: str) -> pd.Ser
         if kind == "date":
             return pd.to_datetime(series).dt.date.where(series.notna(), None)
         # text: keep None as null, refuse non-strings rather than str()-ing them silently.
-        non_text = series.notna().to_numpy() & ~np.array(
-            [isinstance(v, str) for v in series], dtype=bool
-        )
-        if non_text.any():
+        if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+            non_text = series.notna().to_numpy() & ~np.array(
+                [isinstance(v, str) for v in series], dtype=bool
+            )
             raise ValueError(f"non-text values in a text column, {examples(frame, non_text)}")
         return series.astype(object)
     except (ValueError, TypeError) as exc:
@@ -112,12 +112,43 @@ def coerce_frame(spec: TableSpec, frame: pd.DataFrame, where: str) -> pd.DataFra
                 f"{examples(source, nulls)}"
             )
     if spec.primary_key:
-        dupes = out.duplicated(subset=spec.primary_key, keep=False).to_numpy()
+        dupes = duplicate_mask(spec, out)
         if dupes.any():
             raise RefusedWrite(
                 f"{where}: duplicate primary key {spec.primary_key}, {examples(source, dupes)}"
             )
     return out
+
+
+def text_groups(frame: pd.DataFrame, columns: list[str]) -> dict[tuple, np.ndarray]:
+    """Row positions grouped by the values of `columns` (all rows in one group if none)."""
+    if not columns or frame.empty:
+        return {(): np.arange(len(frame))} if len(frame) else {}
+    indices = frame.groupby(columns, sort=False, dropna=False).indices
+    return {(k if isinstance(k, tuple) else (k,)): v for k, v in indices.items()}
+
+
+def duplicate_mask(spec: TableSpec, frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose primary key occurs more than once."""
+    columns = {c.name: column_kind(c) for c in spec.table.columns}
+    text_key = [c for c in spec.primary_key if columns[c] == "text"]
+    rest = [c for c in spec.primary_key if columns[c] != "text"]
+    dupes = np.zeros(len(frame), dtype=bool)
+    for idx in text_groups(frame, text_key).values():
+        if len(rest) != 1:
+            part = frame.iloc[idx]
+            dupes[idx] = part.duplicated(rest or text_key, keep=False).to_numpy()
+            continue
+        # One time/number column left: a sort (linear on already-sorted candles) beats hashing.
+        series = frame[rest[0]]
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            series = series.dt.tz_convert(None)  # tz-aware to_numpy() would box every value
+        values = series.to_numpy()[idx]
+        order = np.argsort(values, kind="stable")
+        same = values[order][1:] == values[order][:-1]
+        dupes[idx[order[1:][same]]] = True
+        dupes[idx[order[:-1][same]]] = True
+    return dupes
 
 
 def normalize_read(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:

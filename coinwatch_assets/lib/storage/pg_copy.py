@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from psycopg.copy import QueuedLibpqWriter
 
-from coinwatch_assets.lib.storage.frames import column_kind, epoch_2000_offsets
+from coinwatch_assets.lib.storage.frames import column_kind, epoch_2000_offsets, text_groups
 from coinwatch_assets.lib.storage.tables import TableSpec
 
 HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
@@ -74,13 +75,26 @@ def _encode_group(frame: pd.DataFrame, kinds: list[str], nulls: tuple[bool, ...]
     return arr.tobytes()
 
 
-def _layout_groups(frame: pd.DataFrame, kinds: list[str]) -> list[tuple[tuple, np.ndarray]]:
-    text_cols = [c for c, k in zip(frame.columns, kinds, strict=True) if k == "text"]
-    nulls = frame.isna()
-    keys = frame[text_cols].astype(object).where(~nulls[text_cols], None)
-    keys = pd.concat([keys, nulls.add_prefix("null:")], axis=1)
-    grouped = keys.groupby(list(keys.columns), dropna=False, sort=False).indices
-    return [(k if isinstance(k, tuple) else (k,), idx) for k, idx in grouped.items()]
+def _layout_groups(
+    spec: TableSpec, frame: pd.DataFrame
+) -> list[tuple[tuple[object, ...], tuple[bool, ...], np.ndarray]]:
+    """(text values, null flags per column, row positions) for each byte layout."""
+    text = [c.name for c in spec.table.columns if column_kind(c) == "text"]
+    # Only nullable columns can hold nulls (NOT NULL ones were checked before).
+    nullable = [c.name for c in spec.table.columns if c.nullable and frame[c.name].isna().any()]
+    keyed = frame[text].copy()
+    for name in nullable:
+        keyed[f"null:{name}"] = frame[name].isna().to_numpy()
+    groups = []
+    for key, idx in text_groups(keyed, list(keyed.columns)).items():
+        null_of = dict(zip([f"null:{n}" for n in nullable], key[len(text) :], strict=True))
+        flags = tuple(
+            bool(null_of.get(f"null:{c.name}", False))
+            or (c.name in text and pd.isna(key[text.index(c.name)]))
+            for c in spec.table.columns
+        )
+        groups.append((key[: len(text)], flags, idx))
+    return groups
 
 
 def copy_in(raw_conn: Any, spec: TableSpec, frame: pd.DataFrame) -> None:
@@ -94,17 +108,17 @@ def copy_in(raw_conn: Any, spec: TableSpec, frame: pd.DataFrame) -> None:
     kinds = [column_kind(c) for c in spec.table.columns]
     col_sql = ", ".join(f'"{c}"' for c in columns)
     statement = f'COPY "{spec.name}" ({col_sql}) FROM STDIN (FORMAT BINARY)'
-    groups = _layout_groups(frame, kinds)
-    with raw_conn.cursor() as cur, cur.copy(statement) as copy:
+    groups = _layout_groups(spec, frame)
+    with raw_conn.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
+        # The queued writer sends from a worker thread, so encoding the next group overlaps
+        # with the server ingesting the previous one.
         if len(groups) > max(64, _MAX_GROUP_SHARE * len(frame)):
             copy.set_types([_PG_TYPES[k] for k in kinds])
             for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
                 copy.write_row(row)
             return
         copy.write(HEADER)
-        n_text = sum(k == "text" for k in kinds)
-        for key, idx in groups:
-            null_flags = tuple(bool(v) for v in key[n_text:])
+        for _, null_flags, idx in groups:
             for lo in range(0, len(idx), _CHUNK_ROWS):
                 part = frame.iloc[idx[lo : lo + _CHUNK_ROWS]]
                 copy.write(_encode_group(part, kinds, null_flags))

@@ -56,20 +56,45 @@ class Slice:
         return sa.and_(sa.true(), *parts)
 
     def mask(self, frame: pd.DataFrame) -> np.ndarray:
-        """Boolean array: which rows of `frame` fall inside the slice."""
+        """Boolean array: which rows of `frame` fall inside the slice (vectorised)."""
         if self.cells is None:
             return np.ones(len(frame), dtype=bool)
         inside = np.zeros(len(frame), dtype=bool)
+        by_values: dict[tuple[tuple[str, object], ...], list[Cell]] = defaultdict(list)
         for cell in self.cells:
+            by_values[cell.equals].append(cell)
+        codes = {
+            col: pd.factorize(frame[col])
+            for col in {col for values in by_values for col, _ in values}
+        }
+        ts = None
+        if self.time_column is not None and len(frame):
+            ts = frame[self.time_column].to_numpy(dtype="datetime64[us]").view("i8")
+        for values, cells in by_values.items():
             hit = np.ones(len(frame), dtype=bool)
-            for col, val in cell.equals:
-                hit &= (frame[col] == val).to_numpy()
-            if cell.start is not None:
-                hit &= (frame[self.time_column] >= pd.Timestamp(cell.start)).to_numpy()
-            if cell.end is not None:
-                hit &= (frame[self.time_column] < pd.Timestamp(cell.end)).to_numpy()
-            inside |= hit
+            for col, val in values:
+                col_codes, uniques = codes[col]
+                found = np.flatnonzero(uniques == val)
+                hit &= col_codes == (found[0] if len(found) else -2)
+            rows = np.flatnonzero(hit)
+            if ts is None or all(c.start is None and c.end is None for c in cells):
+                inside[rows] = True
+                continue
+            # Cells of one value group are disjoint and sorted: find each row's candidate cell.
+            lo = np.array([_us(c.start, np.iinfo("i8").min) for c in cells])
+            hi = np.array([_us(c.end, np.iinfo("i8").max) for c in cells])
+            order = np.argsort(lo)
+            lo, hi = lo[order], hi[order]
+            pos = np.searchsorted(lo, ts[rows], side="right") - 1
+            ok = (pos >= 0) & (ts[rows] < hi[np.clip(pos, 0, None)])
+            inside[rows[ok]] = True
         return inside
+
+
+def _us(value: datetime | None, default: int) -> int:
+    if value is None:
+        return default
+    return int(pd.Timestamp(value).tz_convert("UTC").value // 1000)
 
 
 def merge_windows(
