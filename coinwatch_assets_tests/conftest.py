@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from coinwatch_assets_tests.timescale import TimescaleCluster
+# Settings are read when coinwatch_assets.definitions is imported; the recorded candles in
+# ../shared/data date from 2017-2019, so the test session's partitions start earlier.
+os.environ.setdefault("COINWATCH_START_DATE", "2017-01-01")
+os.environ.setdefault("COINWATCH_TIMEFRAME", "5m")
+
+from coinwatch_assets_tests.timescale import TimescaleCluster  # noqa: E402
 
 _counter = itertools.count()
 

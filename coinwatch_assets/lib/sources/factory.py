@@ -1,6 +1,6 @@
 """Build the configured source from environment variables.
 
-- `COINWATCH_SOURCE`: `exchange` (default: real data through ccxt) or `sample` (offline).
+- `COINWATCH_SOURCE`: `live` (default: real data through ccxt) or `sample` (offline).
 - `COINWATCH_EXCHANGE`: ccxt exchange id, default `binance`.
 - `COINWATCH_CCXT_CONFIG`: JSON object merged into the ccxt constructor config (urls,
   options, `"sandbox": true`, proxies, ...), e.g. to reach a testnet or an emulator.
@@ -15,7 +15,7 @@ from typing import Any
 
 from coinwatch_assets.lib.sources.base import MarketDataSource
 
-SOURCE_KINDS = ("exchange", "sample")
+SOURCE_KINDS = ("live", "sample")
 
 
 def parse_ccxt_config(text: str | None) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def parse_ccxt_config(text: str | None) -> dict[str, Any]:
 
 
 def build_source(
-    kind: str = "exchange",
+    kind: str = "live",
     exchange_id: str = "binance",
     ccxt_config: dict[str, Any] | None = None,
     **exchange_kwargs: Any,
@@ -42,7 +42,7 @@ def build_source(
         from coinwatch_assets.lib.sources.sample import SampleSource
 
         return SampleSource()
-    if kind == "exchange":
+    if kind == "live":
         from coinwatch_assets.lib.sources.exchange import ExchangeSource
 
         return ExchangeSource(exchange_id, ccxt_config, **exchange_kwargs)
@@ -53,7 +53,7 @@ def source_from_env(env: Mapping[str, str] | None = None) -> MarketDataSource:
     """The source the environment asks for (see the module docstring)."""
     env = os.environ if env is None else env
     return build_source(
-        kind=env.get("COINWATCH_SOURCE", "exchange").strip().lower() or "exchange",
+        kind=env.get("COINWATCH_SOURCE", "live").strip().lower() or "live",
         exchange_id=env.get("COINWATCH_EXCHANGE", "binance").strip() or "binance",
         ccxt_config=parse_ccxt_config(env.get("COINWATCH_CCXT_CONFIG")),
     )

@@ -1,0 +1,34 @@
+"""The market-data source as a Dagster resource (ccxt exchange or offline sample)."""
+
+import dagster as dg
+
+from coinwatch_assets.lib.sources import MarketDataSource
+from coinwatch_assets.lib.sources.factory import build_source, parse_ccxt_config
+
+
+class MarketSourceResource(dg.ConfigurableResource):
+    """Where markets and candles come from: `live` (ccxt) or `sample` (offline, seeded)."""
+
+    source: str = "live"
+    exchange: str = "binance"
+    # JSON merged into the ccxt constructor config; may carry API keys, so it is set from
+    # COINWATCH_CCXT_CONFIG through dg.EnvVar and never logged.
+    ccxt_config: str = ""
+    # Retries of transient exchange errors (rate limits, timeouts) before a run fails.
+    max_attempts: int = 5
+    base_delay_seconds: float = 0.5
+    max_delay_seconds: float = 30.0
+
+    def build(self) -> MarketDataSource:
+        from coinwatch_assets.lib.sources.retry import RetryPolicy
+
+        retry = RetryPolicy(
+            max_attempts=self.max_attempts,
+            base_delay=self.base_delay_seconds,
+            max_delay=self.max_delay_seconds,
+        )
+        if self.source == "sample":
+            return build_source("sample")
+        return build_source(
+            self.source, self.exchange, parse_ccxt_config(self.ccxt_config), retry=retry
+        )
