@@ -6,6 +6,7 @@ import dagster as dg
 
 from coinwatch_assets.defs.market.assets import markets, ohlcv
 from coinwatch_assets.defs.market.partitions import SETTINGS, symbols_partitions
+from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.storage import DatabaseResource
 from coinwatch_assets.lib.market.universe import plan_symbol_changes
 
@@ -70,16 +71,23 @@ markets_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultSensorStatus.STOPPED,
     target=[ohlcv],
 )
-def symbol_discovery_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource):
+def symbol_discovery_sensor(
+    context: dg.SensorEvaluationContext,
+    database: DatabaseResource,
+    market_source: MarketSourceResource,
+):
     """Adds new symbols as partitions and backfills their history; notes delisted ones."""
-    event = context.instance.get_latest_materialization_event(markets.key)
+    records = context.instance.fetch_materializations(markets.key, limit=1).records
+    event = records[0] if records else None
     if event is None:
         return dg.SkipReason("`markets` has never been materialized")
     if context.cursor and int(context.cursor) >= event.storage_id:
         return dg.SkipReason("no new `markets` materialization")
     existing = context.instance.get_dynamic_partitions(symbols_partitions.name)
     table = database.read("markets")
-    add, delisted, unusable = plan_symbol_changes(table, list(existing), SETTINGS.exchange_label)
+    add, delisted, unusable = plan_symbol_changes(
+        table, list(existing), market_source.exchange_label
+    )
     for symbol in unusable:
         context.log.warning(f"{symbol}: cannot be a partition key, not tracked")
     for key in delisted:

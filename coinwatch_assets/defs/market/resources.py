@@ -19,6 +19,11 @@ class MarketSourceResource(dg.ConfigurableResource):
     base_delay_seconds: float = 0.5
     max_delay_seconds: float = 30.0
 
+    @property
+    def exchange_label(self) -> str:
+        """The `exchange` value this source's rows carry."""
+        return "sample" if self.source == "sample" else self.exchange
+
     def build(self) -> MarketDataSource:
         from coinwatch_assets.lib.sources.retry import RetryPolicy
 

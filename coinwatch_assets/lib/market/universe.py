@@ -40,7 +40,7 @@ def merge_markets(
             {
                 **rec,
                 "active": True,
-                "first_seen": seen if seen is not None else today,
+                "first_seen": today if pd.isna(seen) else seen,
                 "delisted": None,
                 "updated_at": now,
             }
@@ -51,7 +51,7 @@ def merge_markets(
         if key in listed:
             continue
         if rec["exchange"] in exchanges:
-            gone = rec["delisted"] if rec["delisted"] is not None else today
+            gone = today if pd.isna(rec["delisted"]) else rec["delisted"]
             rec = {**rec, "active": False, "delisted": gone, "updated_at": now}
         rows.append(rec)
     frame = pd.DataFrame(rows, columns=MARKETS_COLUMNS)

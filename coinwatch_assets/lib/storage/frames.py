@@ -46,6 +46,14 @@ def examples(frame: pd.DataFrame, mask: np.ndarray | pd.Series) -> str:
     return f"{len(bad)} row(s){more}:\n{bad.head(MAX_EXAMPLE_ROWS).to_string()}"
 
 
+def _dates(series: pd.Series) -> pd.Series:
+    """datetime.date objects, None for nulls (pandas would otherwise leave NaT behind)."""
+    parsed = pd.to_datetime(series)
+    return pd.Series(
+        [None if pd.isna(v) else v.date() for v in parsed], index=series.index, dtype=object
+    )
+
+
 def _coerce_column(frame: pd.DataFrame, column: sa.Column, where: str) -> pd.Series:
     series = frame[column.name]
     kind = column_kind(column)
@@ -71,7 +79,7 @@ def _coerce_column(frame: pd.DataFrame, column: sa.Column, where: str) -> pd.Ser
             converted = pd.to_datetime(series, utc=True)
             return converted.astype("datetime64[us, UTC]")
         if kind == "date":
-            return pd.to_datetime(series).dt.date.where(series.notna(), None)
+            return _dates(series)
         # text: keep None as null, refuse non-strings rather than str()-ing them silently.
         if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
             non_text = series.notna().to_numpy() & ~np.array(
@@ -162,7 +170,7 @@ def normalize_read(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
                 "datetime64[us, UTC]"
             )
         elif kind == "date":
-            series = pd.to_datetime(series).dt.date.where(series.notna(), None)
+            series = _dates(series)
         elif kind == "float":
             series = series.astype("float64")
         elif kind == "int":

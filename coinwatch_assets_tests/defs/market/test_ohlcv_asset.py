@@ -1,0 +1,108 @@
+"""The `ohlcv` asset end to end: real ccxt -> emulator on loopback -> IO manager -> database."""
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pytest
+
+from coinwatch_assets.defs.market.assets import ohlcv
+from coinwatch_assets.lib.sources import BadMarketData, SourceUnavailable
+
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+DAYS = ["2018-01-12", "2018-01-13", "2018-01-14", "2018-01-15", "2018-01-16"]
+
+
+def materialize(resources, instance, *, key=None, start=None, end=None, raise_on_error=True):
+    tags = {RANGE_START: start, RANGE_END: end} if start else None
+    return dg.materialize(
+        [ohlcv],
+        instance=instance,
+        partition_key=key,
+        tags=tags,
+        resources=resources,
+        raise_on_error=raise_on_error,
+    )
+
+
+def expected_rows(candles: np.ndarray, first_day: str, last_day: str) -> np.ndarray:
+    lo = pd.Timestamp(first_day, tz="UTC").value // 1_000_000
+    hi = (pd.Timestamp(last_day, tz="UTC") + pd.Timedelta(days=1)).value // 1_000_000
+    return candles[(candles[:, 0] >= lo) & (candles[:, 0] < hi)]
+
+
+def test_backfill_of_2_symbols_x_5_days_is_one_run_with_exactly_those_rows(
+    resources, instance, recorded_5m
+) -> None:
+    assert ohlcv.backfill_policy == dg.BackfillPolicy.single_run()
+    result = materialize(resources, instance, start=f"{DAYS[0]}|ETH-BTC", end=f"{DAYS[-1]}|LTC-BTC")
+    assert result.success
+    assert len(instance.get_run_records()) == 1
+    meta = result.get_asset_materialization_events()[0].materialization.metadata
+    assert meta["partitions"].value == 10
+    assert meta["fetches"].value == 2  # one paginated fetch per symbol, not one per day
+    stored = resources["database"].read("ohlcv")
+    for symbol in ("ETH/BTC", "LTC/BTC"):
+        mine = stored[stored["symbol"] == symbol]
+        want = expected_rows(recorded_5m[symbol], DAYS[0], DAYS[-1])
+        assert len(mine) == len(want)
+        got_ms = mine["ts"].to_numpy(dtype="datetime64[ms]").view("i8")
+        np.testing.assert_array_equal(got_ms, want[:, 0])
+        np.testing.assert_allclose(mine[["open", "high", "low", "close", "volume"]], want[:, 1:])
+    assert set(stored["exchange"]) == {"binance"} and set(stored["timeframe"]) == {"5m"}
+
+
+def test_rematerializing_a_day_never_duplicates(resources, instance) -> None:
+    for _ in range(3):
+        assert materialize(resources, instance, key="2018-01-15|ETH-BTC").success
+    stored = resources["database"].read("ohlcv")
+    assert not stored.duplicated(["symbol", "ts"]).any()
+    assert stored["ts"].dt.strftime("%Y-%m-%d").unique().tolist() == ["2018-01-15"]
+
+
+def test_malformed_kline_fails_naming_symbol_and_day_and_writes_nothing(
+    resources, instance, emulator
+) -> None:
+    assert materialize(resources, instance, key="2018-01-14|ETH-BTC").success
+    before = resources["database"].read("ohlcv")
+    bad_ts = int(pd.Timestamp("2018-01-14 13:05", tz="UTC").value // 1_000_000)
+    emulator.malform("ETH/BTC", bad_ts, "nan", interval="5m")
+    with pytest.raises(BadMarketData) as err:
+        materialize(resources, instance, key="2018-01-14|ETH-BTC")
+    assert "ETH/BTC" in str(err.value) and "2018-01-14" in str(err.value)
+    pd.testing.assert_frame_equal(resources["database"].read("ohlcv"), before)
+
+
+def test_persistent_418_fails_after_bounded_retries_and_writes_nothing(
+    resources, instance, emulator
+) -> None:
+    assert materialize(resources, instance, key="2018-01-14|LTC-BTC").success
+    before = resources["database"].read("ohlcv")
+    klines_before = emulator.request_counts["/api/v3/klines"]
+    emulator.fail_always(418, path="/api/v3/klines")
+    with pytest.raises(SourceUnavailable, match="LTC/BTC"):
+        materialize(resources, instance, key="2018-01-14|LTC-BTC")
+    assert emulator.request_counts["/api/v3/klines"] - klines_before == 3  # max_attempts
+    pd.testing.assert_frame_equal(resources["database"].read("ohlcv"), before)
+
+
+def test_429_then_success_is_retried_and_complete(resources, instance, emulator, recorded_5m):
+    emulator.fail_next(2, 429, retry_after="0")
+    assert materialize(resources, instance, key="2018-01-13|ETH-BTC").success
+    stored = resources["database"].read("ohlcv")
+    assert len(stored) == len(expected_rows(recorded_5m["ETH/BTC"], "2018-01-13", "2018-01-13"))
+
+
+def test_empty_day_is_an_empty_partition_not_a_crash(resources, instance) -> None:
+    # 2018-03-01 is after the recorded data: the exchange answers with no candles.
+    result = materialize(resources, instance, key="2018-03-01|ETH-BTC")
+    assert result.success
+    meta = result.get_asset_materialization_events()[0].materialization.metadata
+    assert meta["rows_written"].value == 0
+    assert meta["empty_partitions"].value == 1
+    assert meta["empty_partition_keys"].value == "2018-03-01|ETH-BTC"
+
+
+def test_unknown_symbol_is_a_clear_error(resources, instance) -> None:
+    instance.add_dynamic_partitions("symbols", ["NOPE-BTC"])
+    with pytest.raises(Exception, match="NOPE/BTC"):
+        materialize(resources, instance, key="2018-01-14|NOPE-BTC")
