@@ -57,7 +57,10 @@ def test_merge_keeps_other_exchanges() -> None:
         now=NOW,
     )
     both = merge_markets(kraken, listed("BTC/USDT"), today=date(2024, 5, 2), now=NOW)
-    assert set(zip(both["exchange"], both["active"])) == {("kraken", True), ("binance", True)}
+    assert set(zip(both["exchange"], both["active"], strict=True)) == {
+        ("kraken", True),
+        ("binance", True),
+    }
 
 
 def test_plan_symbol_changes() -> None:
