@@ -23,6 +23,7 @@ from coinwatch_assets.lib.quality.integrity import run_all_rules
 from coinwatch_assets.lib.quality.jumps import find_price_jumps
 from coinwatch_assets.lib.quality.outages import find_suspected_outages
 from coinwatch_assets.lib.quality.timeframes import timestamps_to_ms
+from coinwatch_assets.lib.quality.window import evaluate_window
 
 MINUTE_MS = 60_000
 ROWS = 525_600
@@ -58,6 +59,13 @@ def build_year(seed: int = 7) -> tuple[pd.DataFrame, int]:
     return to_canonical(frame), ROWS - minutes.size
 
 
+def per_day_windows(frame: pd.DataFrame) -> None:
+    """What the partitioned checks do for a one-symbol, 365-day single-run backfill."""
+    days = frame["ts"].dt.floor("D")
+    for day, part in frame.groupby(days, sort=True):
+        evaluate_window(part, "1m", day, day + pd.Timedelta(days=1), END)
+
+
 def median_seconds(func: Callable[[], object], repeat: int) -> tuple[float, float]:
     """(median, min) wall time of `repeat` calls, after one warm-up call."""
     func()
@@ -86,6 +94,7 @@ def main() -> None:
         "run_all_rules (8 rules)": lambda: run_all_rules(frame, start=START, end=END),
         "find_suspected_outages": lambda: find_suspected_outages(frame),
         "find_price_jumps": lambda: find_price_jumps(frame),
+        "checks per day (365 windows)": lambda: per_day_windows(frame),
     }
     print(f"{'case':<30} {'median ms':>10} {'min ms':>10}   (repeat={args.repeat})")
     for name, func in cases.items():

@@ -29,13 +29,13 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource  # noqa: E402
-from coinwatch_assets.lib.storage.frames import coerce_frame  # noqa: E402
+from coinwatch_assets.lib.storage.frames import prepare_frame  # noqa: E402
 from coinwatch_assets.lib.storage.pg_copy import (  # noqa: E402
     HEADER,
     TRAILER,
     _encode_group,
-    _layout_groups,
     copy_in,
+    layout_groups,
 )
 from coinwatch_assets.lib.storage.store import Storage  # noqa: E402
 from coinwatch_assets.lib.storage.tables import table_spec  # noqa: E402
@@ -136,13 +136,14 @@ def run(url: str, args: argparse.Namespace) -> None:
         )
         manager.handle_output(context, frame)
 
-    rows = coerce_frame(SPEC, frame, "bench")
+    prepared = prepare_frame(SPEC, frame, "bench")
+    rows = prepared.rows
     kinds = ["text", "text", "text", "timestamptz", "float", "float", "float", "float", "float"]
     payload = b"".join(
         [HEADER]
         + [
             _encode_group(rows.iloc[idx], kinds, flags)
-            for _, flags, idx in _layout_groups(SPEC, rows)
+            for flags, idx in layout_groups(SPEC, prepared)
         ]
         + [TRAILER]
     )
@@ -170,7 +171,7 @@ def run(url: str, args: argparse.Namespace) -> None:
 
     def our_copy_only() -> None:
         with engine.begin() as conn:
-            copy_in(conn.connection.driver_connection, SPEC, rows)
+            copy_in(conn.connection.driver_connection, SPEC, prepared)
 
     def to_sql() -> None:
         frame.to_sql("ohlcv", engine, if_exists="append", index=False, chunksize=50_000)

@@ -13,6 +13,14 @@ from coinwatch_assets.defs.market.automation import (
 )
 from coinwatch_assets.defs.market.partitions import SETTINGS
 from coinwatch_assets.defs.market.resources import MarketSourceResource
+from coinwatch_assets.defs.quality.checks import ohlcv_quality_checks
+from coinwatch_assets.defs.quality.freshness import (
+    ohlcv_freshness,
+    ohlcv_freshness_job,
+    ohlcv_freshness_schedule,
+)
+from coinwatch_assets.defs.quality.repair import gap_repair_sensor
+from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 
 
@@ -28,11 +36,19 @@ database = DatabaseResource(
 
 defs = dg.Definitions(
     assets=[markets, ohlcv],
-    schedules=[ohlcv_intraday_schedule, ohlcv_daily_close_schedule, markets_schedule],
-    sensors=[symbol_discovery_sensor],
+    asset_checks=[ohlcv_quality_checks, ohlcv_freshness],
+    jobs=[ohlcv_freshness_job],
+    schedules=[
+        ohlcv_intraday_schedule,
+        ohlcv_daily_close_schedule,
+        markets_schedule,
+        ohlcv_freshness_schedule,
+    ],
+    sensors=[symbol_discovery_sensor, gap_repair_sensor],
     resources={
         "io_manager": CoinwatchIOManager(database=database),
         "database": database,
+        "quality_policy": QualityPolicyResource(),
         "market_source": MarketSourceResource(
             source=SETTINGS.source,
             exchange=SETTINGS.exchange,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -91,7 +92,17 @@ def _coerce_column(frame: pd.DataFrame, column: sa.Column, where: str) -> pd.Ser
         raise RefusedWrite(f"{where}: column {column.name!r} ({kind}): {exc}") from None
 
 
-def coerce_frame(spec: TableSpec, frame: pd.DataFrame, where: str) -> pd.DataFrame:
+@dataclass(frozen=True)
+class PreparedFrame:
+    """A validated frame in storage dtypes, with its rows grouped by their text values."""
+
+    rows: pd.DataFrame
+    # Row positions by the values of the table's text columns (in table order): the storage
+    # layouts of the binary COPY encoder, computed once here.
+    text_groups: dict[tuple, np.ndarray]
+
+
+def prepare_frame(spec: TableSpec, frame: pd.DataFrame, where: str) -> PreparedFrame:
     """`frame` with exactly the table's columns, in order, with storage dtypes.
 
     Refuses (RefusedWrite, naming `where`) missing or unexpected columns, values of the wrong
@@ -112,20 +123,31 @@ def coerce_frame(spec: TableSpec, frame: pd.DataFrame, where: str) -> pd.DataFra
         {c.name: _coerce_column(source, c, where) for c in spec.table.columns},
         index=source.index,
     )
+    text = [c.name for c in spec.table.columns if column_kind(c) == "text"]
+    groups = text_groups(out, text)
     for column in spec.table.columns:
-        nulls = out[column.name].isna().to_numpy()
+        if column.name in text:
+            # Nulls in text columns show up as NaN group keys: no extra scan of the strings.
+            pos = text.index(column.name)
+            hit = [idx for key, idx in groups.items() if pd.isna(key[pos])]
+            nulls = np.zeros(len(out), dtype=bool)
+            nulls[np.concatenate(hit) if hit else []] = True
+        else:
+            nulls = out[column.name].isna().to_numpy()
         if not column.nullable and nulls.any():
             raise RefusedWrite(
                 f"{where}: null (or NaN) in NOT NULL column {column.name!r}, "
                 f"{examples(source, nulls)}"
             )
     if spec.primary_key:
-        dupes = duplicate_mask(spec, out)
+        key_text = [c for c in spec.primary_key if c in text]
+        by_key = groups if key_text == text else text_groups(out, key_text)
+        dupes = duplicate_mask(spec, out, by_key)
         if dupes.any():
             raise RefusedWrite(
                 f"{where}: duplicate primary key {spec.primary_key}, {examples(source, dupes)}"
             )
-    return out
+    return PreparedFrame(out, groups)
 
 
 def text_groups(frame: pd.DataFrame, columns: list[str]) -> dict[tuple, np.ndarray]:
@@ -136,16 +158,17 @@ def text_groups(frame: pd.DataFrame, columns: list[str]) -> dict[tuple, np.ndarr
     return {(k if isinstance(k, tuple) else (k,)): v for k, v in indices.items()}
 
 
-def duplicate_mask(spec: TableSpec, frame: pd.DataFrame) -> np.ndarray:
-    """Rows whose primary key occurs more than once."""
+def duplicate_mask(
+    spec: TableSpec, frame: pd.DataFrame, by_text_key: dict[tuple, np.ndarray]
+) -> np.ndarray:
+    """Rows whose primary key occurs more than once (`by_text_key`: rows by the key's text)."""
     columns = {c.name: column_kind(c) for c in spec.table.columns}
-    text_key = [c for c in spec.primary_key if columns[c] == "text"]
     rest = [c for c in spec.primary_key if columns[c] != "text"]
     dupes = np.zeros(len(frame), dtype=bool)
-    for idx in text_groups(frame, text_key).values():
+    for idx in by_text_key.values():
         if len(rest) != 1:
             part = frame.iloc[idx]
-            dupes[idx] = part.duplicated(rest or text_key, keep=False).to_numpy()
+            dupes[idx] = part.duplicated(rest or spec.primary_key, keep=False).to_numpy()
             continue
         # One time/number column left: a sort (linear on already-sorted candles) beats hashing.
         series = frame[rest[0]]

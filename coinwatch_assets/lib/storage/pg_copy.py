@@ -17,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from psycopg.copy import QueuedLibpqWriter
 
-from coinwatch_assets.lib.storage.frames import column_kind, epoch_2000_offsets, text_groups
+from coinwatch_assets.lib.storage.frames import PreparedFrame, column_kind, epoch_2000_offsets
 from coinwatch_assets.lib.storage.tables import TableSpec
 
 HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
@@ -75,40 +75,55 @@ def _encode_group(frame: pd.DataFrame, kinds: list[str], nulls: tuple[bool, ...]
     return arr.tobytes()
 
 
-def _layout_groups(
-    spec: TableSpec, frame: pd.DataFrame
-) -> list[tuple[tuple[object, ...], tuple[bool, ...], np.ndarray]]:
-    """(text values, null flags per column, row positions) for each byte layout."""
+def layout_groups(
+    spec: TableSpec, prepared: PreparedFrame
+) -> list[tuple[tuple[bool, ...], np.ndarray]]:
+    """(null flag per column, row positions) for each byte layout of a prepared frame."""
+    frame = prepared.rows
     text = [c.name for c in spec.table.columns if column_kind(c) == "text"]
-    # Only nullable columns can hold nulls (NOT NULL ones were checked before).
-    nullable = [c.name for c in spec.table.columns if c.nullable and frame[c.name].isna().any()]
-    keyed = frame[text].copy()
-    for name in nullable:
-        keyed[f"null:{name}"] = frame[name].isna().to_numpy()
-    groups = []
-    for key, idx in text_groups(keyed, list(keyed.columns)).items():
-        null_of = dict(zip([f"null:{n}" for n in nullable], key[len(text) :], strict=True))
-        flags = tuple(
-            bool(null_of.get(f"null:{c.name}", False))
-            or (c.name in text and pd.isna(key[text.index(c.name)]))
-            for c in spec.table.columns
-        )
-        groups.append((key[: len(text)], flags, idx))
-    return groups
+    # Only nullable non-text columns can still hold nulls (the rest were checked; null text
+    # values are part of the group key).
+    nullable = [
+        c.name
+        for c in spec.table.columns
+        if c.nullable and c.name not in text and frame[c.name].isna().any()
+    ]
+    nulls = frame[nullable].isna().to_numpy() if nullable else None
+    layouts = []
+    for key, idx in prepared.text_groups.items():
+        text_null = {name: bool(pd.isna(key[i])) for i, name in enumerate(text)}
+        if nulls is None:
+            patterns = {(): idx}
+        else:
+            # Split the group by which nullable columns are null in each row.
+            codes = nulls[idx] @ (1 << np.arange(len(nullable)))
+            patterns = {
+                tuple(bool(code >> b & 1) for b in range(len(nullable))): idx[codes == code]
+                for code in np.unique(codes)
+            }
+        for pattern, rows in patterns.items():
+            null_of = dict(zip(nullable, pattern, strict=True))
+            flags = tuple(
+                text_null.get(c.name, False) or null_of.get(c.name, False)
+                for c in spec.table.columns
+            )
+            layouts.append((flags, rows))
+    return layouts
 
 
-def copy_in(raw_conn: Any, spec: TableSpec, frame: pd.DataFrame) -> None:
-    """Write `frame` (already coerced to the table) with binary COPY on a psycopg 3 connection.
+def copy_in(raw_conn: Any, spec: TableSpec, prepared: PreparedFrame) -> None:
+    """Write a prepared frame with binary COPY on a psycopg 3 connection.
 
     Runs inside the caller's transaction.
     """
+    frame = prepared.rows
     if frame.empty:
         return
     columns = [c.name for c in spec.table.columns]
     kinds = [column_kind(c) for c in spec.table.columns]
     col_sql = ", ".join(f'"{c}"' for c in columns)
     statement = f'COPY "{spec.name}" ({col_sql}) FROM STDIN (FORMAT BINARY)'
-    groups = _layout_groups(spec, frame)
+    groups = layout_groups(spec, prepared)
     with raw_conn.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
         # The queued writer sends from a worker thread, so encoding the next group overlaps
         # with the server ingesting the previous one.
@@ -118,7 +133,7 @@ def copy_in(raw_conn: Any, spec: TableSpec, frame: pd.DataFrame) -> None:
                 copy.write_row(row)
             return
         copy.write(HEADER)
-        for _, null_flags, idx in groups:
+        for null_flags, idx in groups:
             for lo in range(0, len(idx), _CHUNK_ROWS):
                 part = frame.iloc[idx[lo : lo + _CHUNK_ROWS]]
                 copy.write(_encode_group(part, kinds, null_flags))

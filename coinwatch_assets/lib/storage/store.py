@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from coinwatch_assets.lib.storage.frames import (
     RefusedWrite,
     StorageError,
-    coerce_frame,
     examples,
     normalize_read,
+    prepare_frame,
 )
 from coinwatch_assets.lib.storage.pg_copy import copy_in, copy_out
 from coinwatch_assets.lib.storage.slices import Slice
@@ -135,7 +135,8 @@ class Storage:
     def write(self, spec: TableSpec, frame: pd.DataFrame, where: Slice) -> WriteResult:
         """Replace the rows of slice `where` with `frame`, atomically; refuse bad frames."""
         label = f"{spec.name} partition {where.label}"
-        rows = coerce_frame(spec, frame, label)
+        prepared = prepare_frame(spec, frame, label)
+        rows = prepared.rows
         outside = ~where.mask(rows)
         if outside.any():
             raise RefusedWrite(
@@ -146,7 +147,7 @@ class Storage:
             with self.engine.begin() as conn:
                 deleted = conn.execute(sa.delete(spec.table).where(where.where(spec.table)))
                 if self.backend == "timescaledb":
-                    copy_in(conn.connection.driver_connection, spec, rows)
+                    copy_in(conn.connection.driver_connection, spec, prepared)
                 elif not rows.empty:
                     records = rows.astype(object).where(rows.notna(), None).to_dict("records")
                     conn.execute(spec.table.insert(), records)

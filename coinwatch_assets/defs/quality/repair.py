@@ -1,0 +1,112 @@
+"""The gap repair sensor: re-fetch partitions with unexplained holes, a bounded number of times.
+
+The registry (`ohlcv_gaps`) is the source of truth: rows with reason `missed` are holes whose
+check failed. Each repair is a run of `ohlcv` (with its checks) for that one partition, with a
+run key naming the attempt; repairs back off exponentially from the hole's first sighting.
+After `max_repairs` the holes are recorded as `confirmed` and the sensor records a WARN
+evaluation of `ohlcv_no_gaps` for the partition itself (no run needed), so no loop follows.
+"""
+
+import dagster as dg
+import pandas as pd
+
+from coinwatch_assets.defs.market.assets import ohlcv
+from coinwatch_assets.defs.market.partitions import SETTINGS, ohlcv_partitions, symbols_partitions
+from coinwatch_assets.defs.quality.checks import CHECK_KEYS, NO_GAPS
+from coinwatch_assets.defs.quality.resources import QualityPolicyResource
+from coinwatch_assets.defs.quality.targets import materialization_targets
+from coinwatch_assets.defs.storage import DatabaseResource, partition_slice
+from coinwatch_assets.lib.quality.queries import gaps_with_reason
+from coinwatch_assets.lib.quality.registry import (
+    MISSED,
+    GapPolicy,
+    confirm_exhausted,
+    gap_severity,
+    holes_markdown,
+    holes_summary,
+    plan_repairs,
+)
+from coinwatch_assets.lib.storage.tables import table_spec
+from coinwatch_assets.lib.symbols import symbol_to_key
+
+REPAIR_ATTEMPT_TAG = "coinwatch/gap_repair_attempt"
+
+
+def confirm_partition(
+    instance: dg.DagsterInstance, database: DatabaseResource, key: str, policy: GapPolicy
+) -> dg.AssetCheckEvaluation | None:
+    """Mark the partition's exhausted holes confirmed; its WARN result once none is missed."""
+    spec = table_spec("ohlcv_gaps")
+    where = partition_slice(spec, "ohlcv_gaps", ohlcv_partitions, [key])
+    rows = confirm_exhausted(database.read("ohlcv_gaps", where), policy)
+    database.storage().write(spec, rows, where)
+    if gap_severity(rows) != "warn":
+        return None  # other holes of the partition still wait for repairs
+    holes = holes_summary(rows)
+    return dg.AssetCheckEvaluation(
+        asset_key=ohlcv.key,
+        check_name=NO_GAPS,
+        passed=False,
+        severity=dg.AssetCheckSeverity.WARN,
+        partition=key,
+        blocking=True,
+        target_materialization_data=materialization_targets(instance, [key]).get(key),
+        description=f"{len(holes)} hole(s) still missing after {policy.max_repairs} repairs",
+        metadata={
+            "holes": len(holes),
+            "missing": int(rows["missing_candles"].sum()),
+            "holes_table": dg.MetadataValue.md(holes_markdown(holes)),
+            "holes_json": dg.MetadataValue.json(holes),
+            "recorded_by": "gap_repair_sensor",
+        },
+    )
+
+
+@dg.sensor(
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    target=[ohlcv],
+)
+def gap_repair_sensor(
+    context: dg.SensorEvaluationContext,
+    database: DatabaseResource,
+    quality_policy: QualityPolicyResource,
+) -> dg.SensorResult | dg.SkipReason:
+    """Re-requests partitions whose gap check failed (with backoff), then confirms the holes."""
+    policy = quality_policy.gap_policy()
+    missed = gaps_with_reason(
+        database.storage(), MISSED, SETTINGS.exchange_label, SETTINGS.timeframe
+    )
+    if missed.empty:
+        return dg.SkipReason("no unexplained holes in ohlcv_gaps")
+    plan = plan_repairs(missed, pd.Timestamp.now(tz="UTC"), policy)
+    symbols = set(context.instance.get_dynamic_partitions(symbols_partitions.name))
+    events = []
+    for day, symbol in plan.confirm:
+        evaluation = confirm_partition(
+            context.instance, database, f"{day}|{symbol_to_key(symbol)}", policy
+        )
+        if evaluation is not None:
+            events.append(evaluation)
+    requests = []
+    for repair in plan.requests:
+        key = f"{repair.day}|{symbol_to_key(repair.symbol)}"
+        if symbol_to_key(repair.symbol) not in symbols:
+            context.log.info(f"{key}: symbol is no longer a partition, not repaired")
+            continue
+        requests.append(
+            dg.RunRequest(
+                run_key=repair.run_key,
+                partition_key=key,
+                asset_selection=[ohlcv.key],
+                asset_check_keys=CHECK_KEYS,
+                tags={REPAIR_ATTEMPT_TAG: str(repair.attempt)},
+            )
+        )
+    context.log.info(
+        f"{len(requests)} repair(s) requested, {len(plan.confirm)} partition(s) confirmed, "
+        f"{plan.waiting} waiting for backoff"
+    )
+    if not requests and not events:
+        return dg.SkipReason(f"{plan.waiting} partition(s) waiting for their next repair")
+    return dg.SensorResult(run_requests=requests, asset_events=events)

@@ -1,0 +1,240 @@
+"""The gap registry (`ohlcv_gaps`): every hole of a series with a reason, and its repair plan.
+
+Plain Python (no Dagster). State machine of one hole, keyed by (series, gap_start):
+
+- ``missed``: seen by a fetch and not (yet) explained; the gap check fails with ERROR.
+- ``no_trades``: a re-fetch returned the same short hole (at most `no_trades_max`) inside
+  an answered window: the exchange emitted no candle because nobody traded. Not an error.
+- ``confirmed``: still missing after `max_repairs` re-fetches (an exchange outage, a listing
+  late in the day): the gap check reports WARN and nothing re-requests it again.
+
+`attempts` counts the fetches that saw the hole with the same bounds; a hole whose bounds
+changed (partly filled) is a new hole. Holes that a fetch no longer sees are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pandas as pd
+
+from coinwatch_assets.lib.quality.gaps import Gap
+from coinwatch_assets.lib.quality.timeframes import parse_timeframe
+
+MISSED = "missed"
+NO_TRADES = "no_trades"
+CONFIRMED = "confirmed"
+REASONS = (MISSED, NO_TRADES, CONFIRMED)
+
+REGISTRY_COLUMNS = [
+    "exchange",
+    "symbol",
+    "timeframe",
+    "gap_start",
+    "gap_end",
+    "missing_candles",
+    "reason",
+    "attempts",
+    "detected_at",
+]
+
+
+@dataclass(frozen=True)
+class GapPolicy:
+    """How holes are explained and repaired."""
+
+    max_repairs: int = 3
+    base_delay: timedelta = timedelta(minutes=5)
+    max_delay: timedelta = timedelta(hours=6)
+    no_trades_max: timedelta = timedelta(hours=1)
+
+    def __post_init__(self) -> None:
+        if self.max_repairs < 0:
+            raise ValueError(f"max_repairs must be >= 0, got {self.max_repairs}")
+
+    def delay(self, repairs_done: int) -> timedelta:
+        """Wait before repair number `repairs_done + 1`: base * 2^repairs_done, capped."""
+        return min(self.base_delay * (2**repairs_done), self.max_delay)
+
+    def repair_due_at(self, detected_at: pd.Timestamp, repairs_done: int) -> pd.Timestamp:
+        """When the next repair of a hole first seen at `detected_at` may run."""
+        return detected_at + sum((self.delay(i) for i in range(repairs_done + 1)), timedelta())
+
+
+def empty_registry() -> pd.DataFrame:
+    """A registry frame with no rows and storage dtypes."""
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in REGISTRY_COLUMNS})
+    for col in ("gap_start", "gap_end", "detected_at"):
+        frame[col] = frame[col].astype("datetime64[us, UTC]")
+    for col in ("missing_candles", "attempts"):
+        frame[col] = frame[col].astype("int64")
+    return frame
+
+
+def merge_holes(
+    previous: pd.DataFrame,
+    gaps: Sequence[Gap],
+    *,
+    exchange: str,
+    symbol: str,
+    timeframe: str,
+    now: pd.Timestamp,
+    open_end: pd.Timestamp | None = None,
+    policy: GapPolicy = GapPolicy(),
+) -> pd.DataFrame:
+    """The registry rows of one series window after a fetch that found `gaps`.
+
+    `previous` holds the window's rows before this fetch (any series rows outside it are
+    ignored by the caller). `open_end`: the last expected candle when the window is still
+    open (today's partition); a hole ending there may be exchange lag, never `no_trades`.
+    """
+    step = parse_timeframe(timeframe)
+    before = {pd.Timestamp(r.gap_start): r for r in previous.itertuples(index=False)}
+    rows = []
+    for gap in gaps:
+        prev = before.get(pd.Timestamp(gap.start))
+        same = prev is not None and pd.Timestamp(prev.gap_end) == pd.Timestamp(gap.end)
+        attempts = int(prev.attempts) + 1 if same else 1
+        if same and prev.reason in (CONFIRMED, NO_TRADES):
+            reason = prev.reason
+        elif (
+            attempts >= 2
+            and gap.missing * step <= policy.no_trades_max
+            and not (open_end is not None and gap.end >= open_end)
+        ):
+            reason = NO_TRADES
+        else:
+            reason = MISSED
+        rows.append(
+            {
+                "exchange": exchange,
+                "symbol": symbol,
+                "timeframe": timeframe,
+                "gap_start": gap.start,
+                "gap_end": gap.end,
+                "missing_candles": int(gap.missing),
+                "reason": reason,
+                "attempts": attempts,
+                "detected_at": pd.Timestamp(prev.detected_at) if same else now,
+            }
+        )
+    if not rows:
+        return empty_registry()
+    return _registry_dtypes(pd.DataFrame(rows, columns=REGISTRY_COLUMNS))
+
+
+def _registry_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.loc[:, REGISTRY_COLUMNS].copy()
+    for col in ("gap_start", "gap_end", "detected_at"):
+        out[col] = pd.to_datetime(out[col], utc=True).astype("datetime64[us, UTC]")
+    for col in ("missing_candles", "attempts"):
+        out[col] = out[col].astype("int64")
+    return out.reset_index(drop=True)
+
+
+def gap_severity(rows: pd.DataFrame) -> str | None:
+    """Outcome of a window's holes: "error" (any missed), "warn" (any confirmed) or None."""
+    reasons = set(rows["reason"]) if len(rows) else set()
+    if MISSED in reasons:
+        return "error"
+    if CONFIRMED in reasons:
+        return "warn"
+    return None
+
+
+@dataclass(frozen=True)
+class RepairRequest:
+    """Re-fetch the partition (day, symbol) as repair number `attempt` (1-based)."""
+
+    day: str
+    symbol: str
+    attempt: int
+    detected_at: pd.Timestamp
+
+    @property
+    def run_key(self) -> str:
+        # The attempt number and the hole's first sighting make each repair request unique:
+        # a tick before the run has happened asks again with the same key (deduplicated).
+        seen = f"{self.detected_at:%Y%m%dT%H%M%S}"
+        return f"gap-repair-{self.day}-{self.symbol}-attempt{self.attempt}-{seen}"
+
+
+@dataclass(frozen=True)
+class RepairPlan:
+    """What the repair sensor does on one tick."""
+
+    requests: list[RepairRequest]
+    confirm: list[tuple[str, str]]  # (day, symbol) partitions with exhausted holes
+    waiting: int  # partitions whose next repair is not due yet
+
+
+def _partition_of(row: object) -> tuple[str, str]:
+    return (f"{pd.Timestamp(row.gap_start):%Y-%m-%d}", str(row.symbol))
+
+
+def plan_repairs(missed: pd.DataFrame, now: pd.Timestamp, policy: GapPolicy) -> RepairPlan:
+    """Repairs due now (exponential backoff from `detected_at`) and partitions to confirm.
+
+    `missed` holds registry rows (rows of other reasons are ignored). A hole seen by
+    `attempts` fetches has had `attempts - 1` repairs; after `max_repairs` it is confirmed.
+    """
+    requests: dict[tuple[str, str], RepairRequest] = {}
+    confirm: set[tuple[str, str]] = set()
+    waiting: set[tuple[str, str]] = set()
+    for row in missed[missed["reason"] == MISSED].itertuples(index=False):
+        key = _partition_of(row)
+        repairs_done = int(row.attempts) - 1
+        if repairs_done >= policy.max_repairs:
+            confirm.add(key)
+            continue
+        detected = pd.Timestamp(row.detected_at)
+        if now < policy.repair_due_at(detected, repairs_done):
+            waiting.add(key)
+            continue
+        request = RepairRequest(key[0], key[1], repairs_done + 1, detected)
+        # One run repairs every hole of the partition: name it after its least-tried hole.
+        if key not in requests or request.attempt < requests[key].attempt:
+            requests[key] = request
+    return RepairPlan(
+        requests=[requests[k] for k in sorted(requests)],
+        confirm=sorted(confirm),
+        waiting=len(waiting - set(requests)),
+    )
+
+
+def confirm_exhausted(rows: pd.DataFrame, policy: GapPolicy) -> pd.DataFrame:
+    """`rows` with every missed hole that had `max_repairs` repairs marked confirmed."""
+    out = rows.copy()
+    exhausted = (out["reason"] == MISSED) & (out["attempts"] - 1 >= policy.max_repairs)
+    out.loc[exhausted, "reason"] = CONFIRMED
+    return out
+
+
+def holes_summary(rows: pd.DataFrame) -> list[dict[str, object]]:
+    """Registry rows as JSON-ready dicts (for check metadata), oldest first."""
+    return [
+        {
+            "gap_start": f"{pd.Timestamp(r.gap_start):%Y-%m-%dT%H:%M:%SZ}",
+            "gap_end": f"{pd.Timestamp(r.gap_end):%Y-%m-%dT%H:%M:%SZ}",
+            "missing_candles": int(r.missing_candles),
+            "reason": str(r.reason),
+            "attempts": int(r.attempts),
+        }
+        for r in rows.sort_values("gap_start").itertuples(index=False)
+    ]
+
+
+def holes_markdown(rows: Iterable[dict[str, object]]) -> str:
+    """A markdown table of `holes_summary` rows (shown in the Dagster UI)."""
+    lines = [
+        "| gap_start | gap_end | missing | reason | attempts |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {h['gap_start']} | {h['gap_end']} | {h['missing_candles']} | {h['reason']} "
+        f"| {h['attempts']} |"
+        for h in rows
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Tests of the OHLCV quality checks, the gap registry and the repair sensor."""

@@ -1,0 +1,221 @@
+"""The quality checks under real Dagster runs on crafted candles: each rule fails and passes,
+blocking stops downstream assets in the run and under declarative automation."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from coinwatch_assets.defs.market.partitions import ohlcv_partitions
+from coinwatch_assets.defs.quality.checks import (
+    INTEGRITY,
+    NO_GAPS,
+    PRICE_JUMPS,
+    day_window,
+    ohlcv_quality_checks,
+)
+from coinwatch_assets.defs.quality.freshness import ohlcv_freshness
+from coinwatch_assets.defs.quality.resources import QualityPolicyResource
+from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
+from coinwatch_assets.lib.quality.window import evaluate_window, rules_metadata
+from coinwatch_assets_tests.defs.quality.helpers import evaluations_by_check, latest_evaluation
+from coinwatch_assets_tests.factories import ohlcv_frame
+
+DAY = "2024-01-02"
+CLEAN, HOLED = f"{DAY}|BTC-USDT", f"{DAY}|ETH-USDT"
+TODAY = pd.Timestamp.now(tz="UTC").floor("D")
+
+
+class Candles(dg.Config):
+    drop: list[int] = []  # row positions removed (holes)
+    corrupt: str = ""  # an integrity rule to break on row 10
+    jump_row: int = -1  # row whose close (and later prices) jump by +50%
+
+
+def corrupt(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
+    """Break `rule` on row 10 in a way the storage layer accepts."""
+    row = frame.index[10]
+    if rule == "low_above_open_close":
+        frame.loc[row, "low"] = frame.loc[row, "open"] + 0.001
+    elif rule == "high_below_open_close":
+        frame.loc[row, "high"] = frame.loc[row, "open"] - 0.001
+    elif rule == "invalid_price":
+        frame.loc[row, ["open", "low"]] = -1.0
+    elif rule == "invalid_volume":
+        frame.loc[row, "volume"] = -5.0
+    elif rule == "off_grid_timestamp":
+        frame.loc[row, "ts"] += pd.Timedelta(seconds=90)
+    elif rule:
+        raise ValueError(rule)
+    return frame
+
+
+@dg.asset(name="ohlcv", partitions_def=ohlcv_partitions)
+def crafted_ohlcv(context: dg.AssetExecutionContext, config: Candles) -> pd.DataFrame:
+    """Candles of one (day, symbol) partition, with the holes and faults asked for."""
+    parts = context.partition_key.keys_by_dimension
+    symbol = parts["symbol"].replace("-", "/")
+    frame = ohlcv_frame(symbol, parts["date"])
+    frame = corrupt(frame.drop(frame.index[config.drop]), config.corrupt)
+    if config.jump_row >= 0:
+        frame.loc[frame.index >= config.jump_row, ["open", "high", "low", "close"]] *= 1.5
+    if parts["symbol"] == "ETH-USDT":
+        frame = frame.drop(frame.index[100:112])  # one hour of missing candles
+    return frame
+
+
+@dg.asset(partitions_def=ohlcv_partitions, deps=["ohlcv"])
+def ohlcv_downstream() -> None:
+    """Stands in for ohlcv_1h & co: must never run on a partition whose blocking check failed."""
+
+
+automated_downstream = ohlcv_downstream.with_attributes(
+    automation_condition=dg.AutomationCondition.missing()
+    & ~dg.AutomationCondition.any_deps_missing()
+    & dg.AutomationCondition.all_deps_blocking_checks_passed()
+)
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as inst:
+        inst.add_dynamic_partitions("symbols", ["BTC-USDT", "ETH-USDT"])
+        yield inst
+
+
+@pytest.fixture
+def resources(tmp_path) -> dict[str, Any]:
+    database = DatabaseResource(url=f"sqlite:///{tmp_path / 'coinwatch.sqlite'}")
+    return {
+        "io_manager": CoinwatchIOManager(database=database),
+        "database": database,
+        "quality_policy": QualityPolicyResource(),
+    }
+
+
+def crafted(instance, resources, key, *, extra=(), **config) -> dg.ExecuteInProcessResult:
+    result = dg.materialize(
+        [crafted_ohlcv, ohlcv_quality_checks, *extra],
+        instance=instance,
+        partition_key=key,
+        resources=resources,
+        run_config={"ops": {"ohlcv": {"config": config}}},
+        raise_on_error=False,
+    )
+    return result
+
+
+def only(result: dg.ExecuteInProcessResult, check: str) -> dg.AssetCheckEvaluation:
+    (evaluation,) = evaluations_by_check(result)[check]
+    return evaluation
+
+
+def test_clean_day_passes_every_check(instance, resources) -> None:
+    result = crafted(instance, resources, CLEAN)
+    assert result.success
+    for check in (NO_GAPS, INTEGRITY, PRICE_JUMPS):
+        evaluation = only(result, check)
+        assert evaluation.passed and evaluation.partition == CLEAN, check
+    assert resources["database"].read("ohlcv_gaps").empty
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "low_above_open_close",
+        "high_below_open_close",
+        "invalid_price",
+        "invalid_volume",
+        "off_grid_timestamp",
+    ],
+)
+def test_each_storable_rule_fails_the_blocking_integrity_check(instance, resources, rule) -> None:
+    result = crafted(instance, resources, CLEAN, corrupt=rule)
+    assert not result.success
+    evaluation = only(result, INTEGRITY)
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert rule in evaluation.metadata["broken_rules"].value.split(", ")
+    assert evaluation.metadata[f"{rule}_rows"].value >= 1
+    assert evaluation.metadata[f"{rule}_examples"].value  # example rows for the UI
+
+
+def test_future_candle_fails_on_todays_partition(instance, resources) -> None:
+    key = f"{TODAY:%Y-%m-%d}|BTC-USDT"
+    result = crafted(instance, resources, key)  # 288 candles: the later ones are in the future
+    evaluation = only(result, INTEGRITY)
+    if TODAY + pd.Timedelta(hours=23, minutes=55) <= pd.Timestamp.now(tz="UTC"):
+        pytest.skip("run in the last 5 minutes of the UTC day: no future candle possible")
+    assert "future_candle" in evaluation.metadata["broken_rules"].value
+    # Today's gap window ends at "now": the candles not closed yet are not holes.
+    assert only(result, NO_GAPS).passed
+
+
+def frame_with(rule: str) -> pd.DataFrame:
+    frame = ohlcv_frame("BTC/USDT", DAY)
+    if rule == "duplicate_timestamp":
+        return pd.concat([frame, frame.iloc[[10]]], ignore_index=True)
+    return pd.concat([frame, ohlcv_frame("BTC/USDT", "2024-01-03", periods=1)], ignore_index=True)
+
+
+@pytest.mark.parametrize("rule", ["duplicate_timestamp", "outside_window"])
+def test_rules_the_storage_layer_refuses_are_still_checked(rule) -> None:
+    """The table's primary key and slice guard make these unstorable; the per-window
+    evaluation the check runs still reports them (fail and pass)."""
+    start, end = day_window(DAY)
+    now = pd.Timestamp.now(tz="UTC")
+    bad = evaluate_window(frame_with(rule), "5m", start, end, now)
+    good = evaluate_window(ohlcv_frame("BTC/USDT", DAY), "5m", start, end, now)
+    assert rule in bad.broken_rules and not good.broken_rules
+    assert rule in rules_metadata(bad.broken_rules)["broken_rules"]
+
+
+def test_price_jump_warns_without_blocking(instance, resources) -> None:
+    result = crafted(instance, resources, CLEAN, jump_row=50)
+    assert result.success  # WARN never blocks
+    evaluation = only(result, PRICE_JUMPS)
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert evaluation.metadata["jumps"].value == 1
+
+
+def test_failed_gap_check_stops_downstream_in_the_same_run(instance, resources) -> None:
+    holed = crafted(instance, resources, HOLED, extra=[ohlcv_downstream])
+    assert not holed.success
+    materialized = {e.asset_key.path[-1] for e in holed.get_asset_materialization_events()}
+    assert materialized == {"ohlcv"}  # stored, checked, and nothing downstream ran
+    (gaps,) = evaluations_by_check(holed)[NO_GAPS]
+    assert gaps.metadata["holes_json"].value[0]["missing_candles"] == 12
+
+    clean = crafted(instance, resources, CLEAN, extra=[ohlcv_downstream])
+    assert clean.success
+    materialized = {e.asset_key.path[-1] for e in clean.get_asset_materialization_events()}
+    assert materialized == {"ohlcv", "ohlcv_downstream"}
+
+
+def test_failed_gap_check_blocks_declarative_automation(instance, resources) -> None:
+    assert crafted(instance, resources, CLEAN).success
+    assert not crafted(instance, resources, HOLED).success
+    assert not latest_evaluation(instance, NO_GAPS, HOLED).passed
+    result = dg.evaluate_automation_conditions(
+        defs=dg.Definitions(
+            assets=[crafted_ohlcv, automated_downstream],
+            asset_checks=[ohlcv_quality_checks],
+            resources=resources,
+        ),
+        instance=instance,
+    )
+    assert {str(k) for k in result.get_requested_partitions(automated_downstream.key)} == {CLEAN}
+
+
+def test_freshness_warns_per_symbol(instance, resources) -> None:
+    assert crafted(instance, resources, CLEAN).success  # BTC/USDT's latest candle: 2024-01-02
+    result = dg.materialize(
+        [crafted_ohlcv, ohlcv_freshness],
+        instance=instance,
+        resources=resources,
+        selection=dg.AssetSelection.checks(ohlcv_freshness),
+    )
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert evaluation.metadata["late_symbols"].value == "BTC/USDT, ETH/USDT"
