@@ -1,6 +1,6 @@
 """Backfill speed: 365 days x 1 symbol of 5m sample candles, one run vs one run per partition.
 
-Both ways run the real `ohlcv` asset from coinwatch_assets.definitions, with its asset checks
+Both ways run the real `ohlcv` asset and its quality checks from coinwatch_assets.defs,
 (sample source, IO manager, embedded SQLite data unless COINWATCH_DATABASE_URL is set),
 in-process against the same kind of Dagster instance, a fresh one each: `--instance sqlite`
 (the local default of `dagster dev`) or `--instance postgres` (dagster-postgres storage, as
@@ -8,6 +8,12 @@ deployed by docker/; a private cluster is started). Both end with the same 105k 
 Prints both times and the ratio.
 
     python benchmarks/backfill.py [--days 365] [--instance sqlite|postgres|both]
+    python benchmarks/backfill.py --processes [--sample-runs 20]
+
+`--processes` measures what a user pays: every run is its own `dagster asset materialize`
+process (code location load included), as with Dagster's default run launcher. The single
+run uses `--partition-range`; the per-partition side times `--sample-runs` runs and scales
+them to all days (printed as such).
 """
 
 import argparse
@@ -50,6 +56,7 @@ def run(days: list[str], single: bool, tag: str) -> tuple[float, int, int]:
         url=os.environ.get("COINWATCH_DATABASE_URL"), sqlite_path=str(WORK / f"{tag}.sqlite")
     )
     from coinwatch_assets.defs.market.assets import ohlcv
+    from coinwatch_assets.defs.quality.checks import ohlcv_quality_checks
 
     resources = {
         **defs.resources,
@@ -61,7 +68,7 @@ def run(days: list[str], single: bool, tag: str) -> tuple[float, int, int]:
         started = time.perf_counter()
         if single:
             result = dg.materialize(
-                [ohlcv],
+                [ohlcv, ohlcv_quality_checks],
                 instance=instance,
                 tags={RANGE[0]: f"{days[0]}|BTC-USDT", RANGE[1]: f"{days[-1]}|BTC-USDT"},
                 run_config=QUIET,
@@ -71,7 +78,7 @@ def run(days: list[str], single: bool, tag: str) -> tuple[float, int, int]:
         else:
             for day in days:
                 result = dg.materialize(
-                    [ohlcv],
+                    [ohlcv, ohlcv_quality_checks],
                     instance=instance,
                     partition_key=f"{day}|BTC-USDT",
                     run_config=QUIET,
@@ -109,13 +116,60 @@ def make_instance(tag: str):
         instance.dispose()
 
 
+def run_processes(days: list[str], sample_runs: int) -> None:
+    import subprocess
+
+    home = WORK / "cli"
+    home.mkdir()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "COINWATCH_SQLITE_PATH": str(WORK / "cli.sqlite"),
+    }
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import dagster as dg; dg.DagsterInstance.get().add_dynamic_partitions("
+            "'symbols', ['BTC-USDT'])",
+        ],
+        env=env,
+        check=True,
+    )
+    cli = [str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m"]
+    cli += ["coinwatch_assets.definitions", "--select", "ohlcv"]
+
+    def timed_cli(*extra: str) -> float:
+        started = time.perf_counter()
+        subprocess.run([*cli, *extra], env=env, check=True, capture_output=True)
+        return time.perf_counter() - started
+
+    one = timed_cli("--partition-range", f"{days[0]}|BTC-USDT...{days[-1]}|BTC-USDT")
+    step = max(1, len(days) // sample_runs)
+    sampled = [timed_cli("--partition", f"{day}|BTC-USDT") for day in days[::step][:sample_runs]]
+    per_run = sum(sampled) / len(sampled)
+    print(f"run per process: {len(days)} days x 1 symbol of 5m sample candles")
+    print(f"  single-run backfill : {one:8.2f} s in 1 run")
+    print(
+        f"  run per partition   : {per_run * len(days):8.2f} s for {len(days)} runs "
+        f"(measured {len(sampled)} runs, mean {per_run:.2f} s each, scaled)"
+    )
+    print(f"  single run is {per_run * len(days) / one:.1f}x faster")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--instance", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--processes", action="store_true")
+    parser.add_argument("--sample-runs", type=int, default=20)
     args = parser.parse_args()
     first = date(2025, 1, 1)
     days = [(first + timedelta(days=i)).isoformat() for i in range(args.days)]
+    if args.processes:
+        run_processes(days, args.sample_runs)
+        return
     kinds = ["sqlite", "postgres"] if args.instance == "both" else [args.instance]
     for kind in kinds:
         if kind == "postgres":

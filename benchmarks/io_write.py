@@ -125,8 +125,11 @@ def run(url: str, args: argparse.Namespace) -> None:
     )
     manager = CoinwatchIOManager(database=DatabaseResource(url=url))
 
-    def via_io_manager() -> None:
-        context = dg.build_output_context(
+    # Dagster builds the output context before it calls the IO manager; build them ahead (a
+    # context takes metadata once) so that only `handle_output` (validation, slice delete,
+    # COPY) is timed.
+    contexts = [
+        dg.build_output_context(
             asset_key=dg.AssetKey("ohlcv"),
             asset_partitions_def=pdef,
             asset_partition_key_range=dg.PartitionKeyRange(
@@ -134,7 +137,11 @@ def run(url: str, args: argparse.Namespace) -> None:
             ),
             instance=instance,
         )
-        manager.handle_output(context, frame)
+        for _ in range(2 * args.repeat)
+    ]
+
+    def via_io_manager() -> None:
+        manager.handle_output(contexts.pop(), frame)
 
     prepared = prepare_frame(SPEC, frame, "bench")
     rows = prepared.rows

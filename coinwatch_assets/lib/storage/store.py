@@ -8,6 +8,7 @@ slice as it was and a repeated write never duplicates rows.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from coinwatch_assets.lib.storage.frames import (
 )
 from coinwatch_assets.lib.storage.pg_copy import copy_in, copy_out
 from coinwatch_assets.lib.storage.slices import Slice
+from coinwatch_assets.lib.storage.sqlite_rows import insert_rows
 from coinwatch_assets.lib.storage.tables import TABLE_SPECS, TableSpec, metadata
 
 DEFAULT_SQLITE_PATH = "data/coinwatch.sqlite"
@@ -148,10 +150,9 @@ class Storage:
                 deleted = conn.execute(sa.delete(spec.table).where(where.where(spec.table)))
                 if self.backend == "timescaledb":
                     copy_in(conn.connection.driver_connection, spec, prepared)
-                elif not rows.empty:
-                    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
-                    conn.execute(spec.table.insert(), records)
-        except (sa.exc.DBAPIError, psycopg.Error) as exc:
+                else:
+                    insert_rows(conn.connection.driver_connection, spec, rows)
+        except (sa.exc.DBAPIError, psycopg.Error, sqlite3.Error) as exc:
             # COPY runs on the raw psycopg connection, so its errors arrive unwrapped.
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
             raise StorageError(
