@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from coinwatch_assets.lib.storage.frames import (
     RefusedWrite,
     StorageError,
+    column_kind,
     examples,
     normalize_read,
     prepare_frame,
@@ -174,9 +175,16 @@ class Storage:
                 raw = copy_out(conn.connection.driver_connection, spec, stmt)
                 conn.rollback()
             else:
-                raw = pd.DataFrame(
-                    conn.execute(stmt).all(), columns=[c.name for c in spec.table.columns]
-                )
+                # Stored date/time text comes back as text: pandas parses whole columns far
+                # faster than SQLAlchemy's per-row datetime processing.
+                as_text = [
+                    sa.type_coerce(c, sa.Text).label(c.name)
+                    if column_kind(c) in ("timestamptz", "date")
+                    else c
+                    for c in spec.table.columns
+                ]
+                rows = conn.execute(stmt.with_only_columns(*as_text)).all()
+                raw = pd.DataFrame(rows, columns=[c.name for c in spec.table.columns])
         return normalize_read(spec, raw)
 
     def dispose(self) -> None:
