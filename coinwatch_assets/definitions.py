@@ -11,6 +11,7 @@ from coinwatch_assets.defs.market.automation import (
     ohlcv_intraday_schedule,
     symbol_discovery_sensor,
 )
+from coinwatch_assets.defs.market.derived import derived_automation_sensor, ohlcv_1h
 from coinwatch_assets.defs.market.partitions import SETTINGS
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.quality.checks import ohlcv_quality_checks
@@ -35,7 +36,7 @@ database = DatabaseResource(
 )
 
 defs = dg.Definitions(
-    assets=[markets, ohlcv],
+    assets=[markets, ohlcv, ohlcv_1h],
     asset_checks=[ohlcv_quality_checks, ohlcv_freshness],
     jobs=[ohlcv_freshness_job],
     schedules=[
@@ -44,7 +45,7 @@ defs = dg.Definitions(
         markets_schedule,
         ohlcv_freshness_schedule,
     ],
-    sensors=[symbol_discovery_sensor, gap_repair_sensor],
+    sensors=[symbol_discovery_sensor, gap_repair_sensor, derived_automation_sensor],
     resources={
         "io_manager": CoinwatchIOManager(database=database),
         "database": database,

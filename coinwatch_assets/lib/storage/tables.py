@@ -19,20 +19,27 @@ metadata = sa.MetaData()
 UTC_TS = sa.DateTime(timezone=True)
 PRICE = sa.Double()
 
-ohlcv = sa.Table(
-    "ohlcv",
-    metadata,
-    sa.Column("exchange", sa.Text, nullable=False, comment="ccxt exchange id"),
-    sa.Column("symbol", sa.Text, nullable=False, comment="ccxt market symbol, e.g. BTC/USDT"),
-    sa.Column("timeframe", sa.Text, nullable=False, comment="ccxt timeframe, e.g. 5m"),
-    sa.Column("ts", UTC_TS, nullable=False, comment="candle open time (UTC)"),
-    sa.Column("open", PRICE, nullable=False),
-    sa.Column("high", PRICE, nullable=False),
-    sa.Column("low", PRICE, nullable=False),
-    sa.Column("close", PRICE, nullable=False),
-    sa.Column("volume", PRICE, nullable=False, comment="base-currency volume"),
-    sa.PrimaryKeyConstraint("exchange", "symbol", "timeframe", "ts"),
-)
+
+def _candle_table(name: str, what: str) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("exchange", sa.Text, nullable=False, comment="ccxt exchange id"),
+        sa.Column("symbol", sa.Text, nullable=False, comment="ccxt market symbol, e.g. BTC/USDT"),
+        sa.Column("timeframe", sa.Text, nullable=False, comment=f"{what} timeframe, e.g. 5m"),
+        sa.Column("ts", UTC_TS, nullable=False, comment="candle open time (UTC)"),
+        sa.Column("open", PRICE, nullable=False),
+        sa.Column("high", PRICE, nullable=False),
+        sa.Column("low", PRICE, nullable=False),
+        sa.Column("close", PRICE, nullable=False),
+        sa.Column("volume", PRICE, nullable=False, comment="base-currency volume"),
+        sa.PrimaryKeyConstraint("exchange", "symbol", "timeframe", "ts"),
+    )
+
+
+ohlcv = _candle_table("ohlcv", "ccxt")
+# Hourly bars resampled from `ohlcv`; `timeframe` is the source candles' timeframe.
+ohlcv_1h = _candle_table("ohlcv_1h", "source")
 
 markets = sa.Table(
     "markets",
@@ -101,6 +108,12 @@ TABLE_SPECS: dict[str, TableSpec] = {
             time_column="ts",
             key_columns=_SYMBOL_DIMENSION,
             chunk_interval=timedelta(days=1),
+        ),
+        TableSpec(
+            ohlcv_1h,
+            time_column="ts",
+            key_columns=_SYMBOL_DIMENSION,
+            chunk_interval=timedelta(days=7),
         ),
         TableSpec(markets),
         TableSpec(
