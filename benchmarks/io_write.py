@@ -6,8 +6,8 @@ Compares, in one run and on the same hypertable (emptied before every try):
   - raw binary COPY of pre-encoded bytes (the server's ingest limit: no Python work at all);
   - psycopg's own binary COPY writer (`copy.write_row`);
   - `DataFrame.to_sql`.
-Prints rows/s (median of 3) and the ratios. Uses COINWATCH_DATABASE_URL if set, else starts a
-private TimescaleDB cluster (needs scripts/install_timescaledb.sh).
+Prints rows/s (median of 5 after a warm-up) and the ratios. Uses COINWATCH_DATABASE_URL if
+set, else starts a private TimescaleDB cluster (needs scripts/install_timescaledb.sh).
 
     python benchmarks/io_write.py [--rows-per-symbol 100000] [--repeat 3]
 """
@@ -69,12 +69,16 @@ def build_frame(symbols: list[str], per_symbol: int) -> pd.DataFrame:
 
 
 def timed(fn, reset, repeat: int) -> float:
+    # One untimed warm-up: first calls pay one-off costs (allocator growth, lazy imports).
+    reset()
+    fn()
     times = []
     for _ in range(repeat):
         reset()
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
+    print(f"  {fn.__name__}: {', '.join(f'{t:.2f}' for t in times)} s", flush=True)
     return statistics.median(times)
 
 
@@ -82,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows-per-symbol", type=int, default=100_000)
     parser.add_argument("--symbols", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-to-sql", action="store_true")
     args = parser.parse_args()
 
@@ -137,7 +141,7 @@ def run(url: str, args: argparse.Namespace) -> None:
             ),
             instance=instance,
         )
-        for _ in range(2 * args.repeat)
+        for _ in range(2 * args.repeat + 2)
     ]
 
     def via_io_manager() -> None:

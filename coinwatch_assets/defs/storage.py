@@ -1,7 +1,5 @@
 """The database resource and the one IO manager every asset writes through."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 
 import dagster as dg
