@@ -22,6 +22,16 @@ from coinwatch_assets.lib.storage.slices import Slice
 from coinwatch_assets.lib.storage.tables import table_spec
 
 
+def sample_resources(tmp_path) -> dict[str, object]:
+    """The sample source writing into an embedded database in `tmp_path`."""
+    database = DatabaseResource(url=f"sqlite:///{tmp_path / 'cw.sqlite'}")
+    return {
+        "market_source": MarketSourceResource(source="sample"),
+        "database": database,
+        "io_manager": CoinwatchIOManager(database=database),
+    }
+
+
 def sensor_resources(database: DatabaseResource) -> dict[str, object]:
     return {"database": database, "market_source": MarketSourceResource(source="sample")}
 
@@ -63,12 +73,8 @@ def test_schedules_skip_without_symbols(instance) -> None:
 
 
 def test_discovery_adds_symbols_requests_history_and_marks_delisted(instance, tmp_path) -> None:
-    database = DatabaseResource(url=f"sqlite:///{tmp_path / 'cw.sqlite'}")
-    resources = {
-        "market_source": MarketSourceResource(source="sample"),
-        "database": database,
-        "io_manager": CoinwatchIOManager(database=database),
-    }
+    resources = sample_resources(tmp_path)
+    database = resources["database"]
     context = dg.build_sensor_context(instance=instance, resources=sensor_resources(database))
     assert "never been materialized" in symbol_discovery_sensor(context).skip_message
 
@@ -110,12 +116,8 @@ def test_discovery_adds_symbols_requests_history_and_marks_delisted(instance, tm
 
 
 def test_markets_keeps_first_seen_across_refreshes(instance, tmp_path) -> None:
-    database = DatabaseResource(url=f"sqlite:///{tmp_path / 'cw.sqlite'}")
-    resources = {
-        "market_source": MarketSourceResource(source="sample"),
-        "database": database,
-        "io_manager": CoinwatchIOManager(database=database),
-    }
+    resources = sample_resources(tmp_path)
+    database = resources["database"]
     old = pd.DataFrame(
         [
             [
