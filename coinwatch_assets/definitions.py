@@ -57,3 +57,18 @@ defs = dg.Definitions(
         ),
     },
 )
+
+# --- run-failure monitor (issue 12): pipeline_errors rows and the optional webhook alert ---
+from coinwatch_assets.defs.monitor.failure_sensor import pipeline_failure_sensor  # noqa: E402
+from coinwatch_assets.defs.monitor.resources import AlertWebhookResource  # noqa: E402
+
+defs = dg.Definitions.merge(
+    defs,
+    dg.Definitions(
+        sensors=[pipeline_failure_sensor],
+        resources={
+            "alert_webhook": AlertWebhookResource(url=_env_or_none("COINWATCH_ALERT_WEBHOOK"))
+        },
+    ),
+)
+# --- end run-failure monitor ---

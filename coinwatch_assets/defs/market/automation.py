@@ -33,13 +33,13 @@ def _tick(context: dg.ScheduleEvaluationContext) -> datetime:
 
 
 @dg.schedule(
-    cron_schedule="*/5 * * * *",
+    cron_schedule=SETTINGS.intraday_cron,
     target=[ohlcv],
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )
 def ohlcv_intraday_schedule(context: dg.ScheduleEvaluationContext):
-    """Every 5 minutes: refresh today's candles of all symbols in one run."""
+    """Every 5 minutes (COINWATCH_INTRADAY_CRON): refresh today's candles in one run."""
     tick = _tick(context)
     return ohlcv_day_request(context.instance, f"{tick:%Y-%m-%d}", f"intraday-{tick:%Y%m%d%H%M}")
 
