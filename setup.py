@@ -22,12 +22,16 @@ setup(
         "httpx>=0.27",
         "feedparser>=6.0",
         "great-expectations>=1.3,<2",
+        # Bounded retries with backoff for the run-failure alert webhook (defs/monitor).
+        "tenacity>=8.2",
     ],
     extras_require={
         "dev": [
             "pytest>=8",
             "pytest-timeout>=2.3",
             "ruff>=0.6",
+            # UI smoke test: drives Debian's chromium (executable_path), downloads no browser.
+            "playwright>=1.45",
         ],
     },
 )

@@ -29,6 +29,7 @@ DAYS = 3
 REQUIRED_DAEMONS = {"SCHEDULER", "SENSOR", "QUEUED_RUN_COORDINATOR", "BACKFILL", "ASSET"}
 START_TIMEOUT = 240  # s: three Dagster processes importing on a busy 2-core machine
 RUN_TIMEOUT = 300
+BACKFILL_DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 
 
 @dataclass
@@ -49,6 +50,14 @@ class Deployment:
             return status if status in TERMINAL else None
 
         return wait_for(f"run {run_id}", done, timeout)
+
+    def wait_backfill(self, timeout: float = RUN_TIMEOUT) -> str:
+        def done() -> str | None:
+            self.stack.check_alive()
+            status = self.api.backfill_status(self.backfill_id)
+            return status if status in BACKFILL_DONE else None
+
+        return wait_for(f"backfill {self.backfill_id}", done, timeout, 2)
 
 
 @pytest.fixture(scope="session")

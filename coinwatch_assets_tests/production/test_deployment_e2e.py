@@ -17,8 +17,6 @@ from coinwatch_assets_tests.production.conftest import (
 from coinwatch_assets_tests.production.graphql import TERMINAL
 from coinwatch_assets_tests.production.stack import wait_for
 
-BACKFILL_DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
-
 
 def sql(d: Deployment, query: str, *params: object) -> list[tuple]:
     with psycopg.connect(d.data_url.replace("+psycopg", "")) as conn:
@@ -46,12 +44,7 @@ def test_backfill_sensor_schedule_pool_automation_and_failure_monitor(
     api.start_schedule("ohlcv_intraday_schedule")
 
     # 1. The backfill of 3 days x 2 symbols completes through the queue and lands in TimescaleDB.
-    status = wait_for(
-        "the backfill",
-        lambda: (s := api.backfill_status(d.backfill_id)) in BACKFILL_DONE and s,
-        RUN_TIMEOUT,
-        2,
-    )
+    status = d.wait_backfill()
     assert status in {"COMPLETED", "COMPLETED_SUCCESS"}, (status, d.stack.logs_summary())
     backfill_runs = api.runs(tags=[{"key": "dagster/backfill", "value": d.backfill_id}])
     assert backfill_runs and {r["status"] for r in backfill_runs} == {"SUCCESS"}
