@@ -71,4 +71,15 @@ defs = dg.Definitions.merge(
         },
     ),
 )
+
+# Owners shown on every asset in the UI: COINWATCH_OWNERS, comma-separated emails or
+# `team:<name>` (Dagster's two owner forms); a newcomer sees whom to ask.
+OWNERS = [o.strip() for o in os.environ.get("COINWATCH_OWNERS", "team:coinwatch").split(",")]
+for owner in OWNERS:
+    if not (owner.startswith("team:") and len(owner) > 5) and "@" not in owner:
+        raise ValueError(
+            f"COINWATCH_OWNERS: {owner!r} is neither an email nor team:<name>, "
+            "e.g. COINWATCH_OWNERS=team:data,alice@example.com"
+        )
+defs = defs.map_asset_specs(func=lambda spec: spec.replace_attributes(owners=OWNERS))
 # --- end run-failure monitor ---

@@ -7,7 +7,7 @@ import dagster as dg
 from dagster._utils.error import SerializableErrorInfo
 
 from coinwatch_assets.defs.monitor.resources import AlertWebhookResource
-from coinwatch_assets.defs.quality.blocking import holes_of
+from coinwatch_assets.defs.quality.reporting import holes_of
 from coinwatch_assets.defs.storage import DatabaseResource
 from coinwatch_assets.lib.monitor.alerts import AlertError
 from coinwatch_assets.lib.monitor.failures import (

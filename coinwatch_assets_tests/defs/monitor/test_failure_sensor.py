@@ -70,6 +70,17 @@ def test_blocking_check_failure_is_a_data_quality_row_and_alert(database_url, in
         text = str(step_failure.step_failure_data.user_failure_data.description)
         assert f"{DAY}|ETH-USDT" in text and "02:00-02:10" in text, text
 
+        # The gap check links to its ohlcv_gaps rows: its SQL finds exactly the hole.
+        (gaps,) = [
+            e for e in result.get_asset_check_evaluations() if e.check_name == "ohlcv_no_gaps"
+        ]
+        query = (
+            gaps.metadata["ohlcv_gaps_query"].value.removeprefix("```sql\n").removesuffix("\n```")
+        )
+        with res["database"].storage().engine.connect() as conn:
+            found = conn.exec_driver_sql(query).all()
+        assert [(r[2], r[3]) for r in found] == [(3, "missed")], (query, found)
+
         evaluate_sensor(instance, result, res)
         rows = res["database"].read("pipeline_errors")
         assert len(rows) == 1, rows

@@ -1,4 +1,5 @@
-"""The failure a run shows when blocking checks fail: the partitions and their holes.
+"""How the OHLCV checks explain themselves: the failure a run shows when blocking checks fail
+(the partitions and their holes), and the gap check's link to its `ohlcv_gaps` rows.
 
 Dagster's own error for a failed blocking check is a stack trace that names the check three
 times and no partition; `ohlcv_quality_checks` raises this `dg.Failure` instead, after all
@@ -10,6 +11,8 @@ from collections.abc import Sequence
 import dagster as dg
 
 from coinwatch_assets.lib.monitor.failures import check_failure_message
+from coinwatch_assets.lib.quality.gap_query import gaps_query
+from coinwatch_assets.lib.symbols import key_to_symbol
 
 
 def holes_of(evaluation: dg.AssetCheckEvaluation) -> list[dict[str, object]]:
@@ -54,4 +57,28 @@ def blocking_failure(evaluations: Sequence[dg.AssetCheckEvaluation]) -> dg.Failu
             ),
         },
         allow_retries=False,
+    )
+
+
+def with_gaps_query(
+    evaluation: dg.AssetCheckEvaluation, exchange: str, timeframe: str
+) -> dg.AssetCheckEvaluation:
+    """A gap-check evaluation with the SQL listing its `ohlcv_gaps` rows in its metadata."""
+    if "holes_json" not in evaluation.metadata or not evaluation.partition:
+        return evaluation
+    day, symbol_key = evaluation.partition.split("|", 1)
+    query = gaps_query(exchange, key_to_symbol(symbol_key), timeframe, day)
+    return dg.AssetCheckEvaluation(
+        asset_key=evaluation.asset_key,
+        check_name=evaluation.check_name,
+        passed=evaluation.passed,
+        metadata={
+            **evaluation.metadata,
+            "ohlcv_gaps_query": dg.MetadataValue.md(f"```sql\n{query}\n```"),
+        },
+        target_materialization_data=evaluation.target_materialization_data,
+        severity=evaluation.severity,
+        description=evaluation.description,
+        blocking=evaluation.blocking,
+        partition=evaluation.partition,
     )
