@@ -24,6 +24,7 @@ query Runs($filter: RunsFilter) {
       runId status jobName creationTime startTime endTime
       tags { key value }
       assetSelection { path }
+      assetCheckSelection { name }
     } }
     ... on PythonError { message }
   }
