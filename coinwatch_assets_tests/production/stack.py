@@ -10,6 +10,8 @@ server under the DefaultRunLauncher).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import socket
@@ -32,6 +34,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    # Linux: SIGTERM the process when pytest dies, even by SIGKILL, when no finalizer runs.
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float, every: float = 1.0) -> T:
@@ -125,6 +133,7 @@ class DagsterStack:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # own process group: killpg reaches its children
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         log.close()
 
