@@ -39,6 +39,12 @@ def timescale_url(timescale: TimescaleCluster) -> str:
     return url
 
 
+@pytest.fixture
+def empty_timescale_url(timescale: TimescaleCluster) -> str:
+    """A fresh TimescaleDB database with no coinwatch schema (for the upgrade tests)."""
+    return timescale.create_database(f"e{os.getpid()}_{next(_counter)}")
+
+
 @pytest.fixture(params=["sqlite", "timescaledb"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each storage test runs on both backends: an embedded SQLite file and TimescaleDB."""

@@ -22,6 +22,7 @@ from alembic.script import ScriptDirectory
 
 from coinwatch_assets.lib.storage.frames import StorageError
 from coinwatch_assets.lib.storage.hypertables import create_hypertable
+from coinwatch_assets.lib.storage.tables import metadata as code_metadata
 
 SCRIPT_LOCATION = "coinwatch_assets.lib.storage:migrations"
 INITIAL_REVISION = "0001"
@@ -116,8 +117,9 @@ def _ahead_error(state: SchemaState) -> SchemaAhead:
     return SchemaAhead(
         f"database {state.database} is at schema revision {state.revision}, which this "
         f"coinwatch (schema revision {state.head}) does not know: a newer coinwatch upgraded "
-        "it. Run that newer coinwatch against it (or restore a backup taken before the "
-        "upgrade); coinwatch does not downgrade a database."
+        "it. Run the coinwatch version that upgraded it, or restore a backup taken before that "
+        "upgrade: coinwatch never downgrades a database (`coinwatch-db current` shows both "
+        "revisions)."
     )
 
 
@@ -132,6 +134,16 @@ def check_schema(conn: sa.Connection, script_location: str = SCRIPT_LOCATION) ->
             f"revision {state.head}. To upgrade it, {_HOW}."
         )
     return state
+
+
+def schema_drift(conn: sa.Connection, target: sa.MetaData | None = None) -> list:
+    """Alembic's autogenerate diffs between the database and `target` (default: tables.py).
+
+    Empty when the migrations build exactly the tables the code defines; a column added to a
+    table definition without a revision shows up here as an `add_column`.
+    """
+    ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+    return compare_metadata(ctx, code_metadata if target is None else target)
 
 
 def _sqlite_begin_immediate(engine: sa.Engine) -> None:
