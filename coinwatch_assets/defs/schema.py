@@ -7,8 +7,8 @@ from coinwatch_assets.lib.storage.schema import upgrade_database
 from coinwatch_assets.lib.storage.store import resolve_url
 
 
-@dg.op
-def upgrade_database_schema(context: dg.OpExecutionContext, database: DatabaseResource) -> None:
+@dg.op(out=dg.Out(dg.Nothing))
+def upgrade_database_schema(context: dg.OpExecutionContext, database: DatabaseResource):
     """Apply every schema revision the database lacks, in one transaction."""
     before, after = upgrade_database(resolve_url(database.url, database.sqlite_path))
     if before.current == after.current:
@@ -17,6 +17,9 @@ def upgrade_database_schema(context: dg.OpExecutionContext, database: DatabaseRe
         context.log.info(
             f"{after.database}: upgraded from {before.revision} to {after.revision} (head)"
         )
+    return dg.Output(
+        None, metadata={"revision_before": before.revision, "revision_after": after.revision}
+    )
 
 
 @dg.job(
