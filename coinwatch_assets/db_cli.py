@@ -5,6 +5,7 @@ The database comes from `--url`, else COINWATCH_DATABASE_URL, else the embedded 
 """
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -107,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     rev.add_argument("-m", "--message", required=True, help="what the revision changes")
     rev.add_argument("--empty", action="store_true", help="an empty revision (no autogenerate)")
     args = parser.parse_args(argv)
+    # Alembic reports each revision it applies ("Running upgrade 0001 -> 0002, ...").
+    alembic_log = logging.getLogger("alembic")
+    if not any(h.get_name() == "coinwatch-db" for h in alembic_log.handlers):
+        handler = logging.StreamHandler()
+        handler.set_name("coinwatch-db")
+        handler.addFilter(lambda record: record.getMessage().startswith("Running "))
+        alembic_log.setLevel(logging.INFO)
+        alembic_log.addHandler(handler)
     run = {"upgrade": _upgrade, "current": _current, "check": _check, "revision": _revision}
     try:
         return run[args.command](args)

@@ -215,9 +215,10 @@ def upgrade_database(
 
 def ensure_current(engine: sa.Engine, script_location: str = SCRIPT_LOCATION) -> SchemaState:
     """SQLite: upgrade when behind (a first run needs no command). PostgreSQL: check only."""
-    with engine.connect() as conn:
-        state = schema_state(conn, script_location)
-    if engine.dialect.name == "sqlite" and not state.up_to_date and not state.ahead:
-        return upgrade_database(engine.url, script_location)[1]
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            state = schema_state(conn, script_location)
+        if not state.up_to_date and not state.ahead:
+            return upgrade_database(engine.url, script_location)[1]
     with engine.connect() as conn:
         return check_schema(conn, script_location)

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -68,10 +69,24 @@ def test_drift_check_fails_for_a_changed_type_and_a_new_table(database_url: str)
     for table in metadata.sorted_tables:
         table.to_metadata(changed)
     changed.tables["ohlcv_gaps"].c.missing_candles.type = sa.Text()
+    changed.tables["ohlcv"].c.volume.comment = "quote-currency volume"
     sa.Table("news_articles", changed, sa.Column("id", sa.Text, primary_key=True))
     with _connect(database_url) as conn:
         kinds = {d[0] if isinstance(d, tuple) else d[0][0] for d in schema_drift(conn, changed)}
-    assert kinds == {"add_table", "modify_type"}
+    # SQLite has no column comments; PostgreSQL compares them too.
+    comments = {"modify_comment"} if database_url.startswith("postgresql") else set()
+    assert kinds == {"add_table", "modify_type"} | comments
+
+
+def test_parallel_upgrades_of_one_timescaledb_apply_the_revisions_once(
+    empty_timescale_url: str,
+) -> None:
+    # The CLI and the job launched at once (or two operators): the advisory lock queues them.
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: upgrade_database(empty_timescale_url), range(4)))
+    befores = sorted(before.revision for before, _ in results)
+    assert befores == sorted(["empty"] + [head_revision()] * 3)  # one did the work
+    assert all(after.up_to_date for _, after in results)
 
 
 def test_empty_timescaledb_is_behind_and_names_the_command(

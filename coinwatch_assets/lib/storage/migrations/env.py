@@ -24,6 +24,9 @@ context.configure(
     # (it cannot ALTER most things), PostgreSQL gets plain ALTER TABLE statements.
     render_as_batch=True,
     compare_type=True,
+    # The caller's one transaction holds every revision; SQLite included (schema.py opens it
+    # with BEGIN IMMEDIATE), so a failed upgrade leaves no half-applied revision.
+    transactional_ddl=True,
 )
 with context.begin_transaction():
     context.run_migrations()
