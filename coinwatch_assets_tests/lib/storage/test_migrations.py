@@ -5,9 +5,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
+from coinwatch_assets.lib.storage.frames import StorageError
 from coinwatch_assets.lib.storage.schema import (
     SchemaAhead,
     SchemaBehind,
@@ -22,6 +24,7 @@ from coinwatch_assets.lib.storage.tables import TABLE_SPECS, metadata, table_spe
 from coinwatch_assets_tests.factories import ohlcv_frame
 from coinwatch_assets_tests.lib.storage.test_schema_upgrade import scripts_with_revision_0002
 from coinwatch_assets_tests.lib.storage.test_store import day_slice
+from coinwatch_assets_tests.timescale import TimescaleCluster
 
 OHLCV = table_spec("ohlcv")
 
@@ -175,3 +178,22 @@ def test_parallel_first_uses_of_one_sqlite_file_upgrade_it_once(tmp_path: Path) 
         assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").all() == [
             (head_revision(),)
         ]
+
+
+def test_upgrade_on_a_server_without_timescaledb_is_a_clear_error() -> None:
+    plain = TimescaleCluster(preload_timescaledb=False)
+    plain.start()
+    try:
+        with psycopg.connect(plain.dsn("postgres"), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE plain_pg")
+        url = f"postgresql+psycopg://coinwatch:s3cret-pw@127.0.0.1:{plain.port}/plain_pg"
+        with pytest.raises(StorageError) as err:
+            upgrade_database(url)
+        with _connect(url) as conn:
+            assert sa.inspect(conn).get_table_names() == []  # the revision was rolled back
+    finally:
+        plain.stop()
+    text = str(err.value)
+    assert "TimescaleDB extension is not available" in text
+    assert "plain_pg" in text and "s3cret-pw" not in text
+    assert "shared_preload_libraries=timescaledb" in text
