@@ -26,9 +26,11 @@ from coinwatch_assets.lib.storage.frames import (
     normalize_read,
     prepare_frame,
 )
+from coinwatch_assets.lib.storage.hypertables import ensure_timescaledb
 from coinwatch_assets.lib.storage.pg_copy import copy_out
+from coinwatch_assets.lib.storage.schema import ensure_current
 from coinwatch_assets.lib.storage.slices import Slice
-from coinwatch_assets.lib.storage.tables import TABLE_SPECS, TableSpec, metadata
+from coinwatch_assets.lib.storage.tables import TableSpec
 from coinwatch_assets.lib.storage.writes import WriteResult, pg_write, sqlite_write
 
 DEFAULT_SQLITE_PATH = "data/coinwatch.sqlite"
@@ -117,47 +119,24 @@ class Storage:
         return self.engine.url.render_as_string(hide_password=True)
 
     def ensure_schema(self) -> None:
-        """Create missing tables (and hypertables); once per process and database."""
+        """Schema at this code's revision (SQLite upgrades itself, TimescaleDB is checked and
+        fails naming the upgrade command); once per process and database."""
         key = self.engine.url.render_as_string(hide_password=False)
         if key in _ready:
             return
         with _lock:
             if key in _ready:
                 return
-            with self.engine.begin() as conn:
-                if self.backend == "timescaledb":
+            if self.backend == "timescaledb":
+                with self.engine.begin() as conn:
                     self._ensure_timescale(conn)
-                metadata.create_all(conn, checkfirst=True)
-                if self.backend == "timescaledb":
-                    for spec in TABLE_SPECS.values():
-                        if spec.chunk_interval is not None:
-                            self._make_hypertable(conn, spec)
+            ensure_current(self.engine)
             _ready.add(key)
 
     def _ensure_timescale(self, conn: sa.Connection) -> None:
         # Parallel run workers may create the schema at once: serialise them.
         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7316001)")
-        try:
-            with conn.begin_nested():
-                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS timescaledb")
-        except sa.exc.DBAPIError as exc:
-            raise StorageError(
-                f"the TimescaleDB extension is not available on {self.display_url}: "
-                f"{str(exc.orig).strip().splitlines()[0]}. Install it on the server "
-                "(scripts/install_timescaledb.sh) and set shared_preload_libraries=timescaledb."
-            ) from None
-
-    @staticmethod
-    def _make_hypertable(conn: sa.Connection, spec: TableSpec) -> None:
-        seconds = int(spec.chunk_interval.total_seconds())
-        conn.execute(
-            sa.text(
-                "SELECT create_hypertable(CAST(:table AS regclass), "
-                "by_range(CAST(:column AS name), make_interval(secs => :secs)), "
-                "create_default_indexes => false, if_not_exists => true)"
-            ),
-            {"table": spec.name, "column": spec.time_column, "secs": seconds},
-        )
+        ensure_timescaledb(conn)
 
     def write(
         self, spec: TableSpec, frame: pd.DataFrame, where: Slice, *, replace: bool = False
