@@ -19,7 +19,7 @@ from dagster._serdes import ConfigurableClass, class_from_code_pointer
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKER = REPO / "docker"
-DAGSTER_SERVICES = {"coinwatch-user-code", "dagster-webserver", "dagster-daemon", "dagster-pools"}
+DAGSTER_SERVICES = {"coinwatch-user-code", "dagster-webserver", "dagster-daemon", "coinwatch-init"}
 
 
 def load(name: str) -> dict:
@@ -59,14 +59,17 @@ def test_every_run_launcher_env_var_is_set_on_the_daemon(compose: dict) -> None:
     assert "COINWATCH_ALERT_WEBHOOK" in compose["services"]["coinwatch-user-code"]["environment"]
 
 
-def test_pools_service_sets_exchange_coingecko_and_feeds_before_the_daemon(compose) -> None:
-    pools = compose["services"]["dagster-pools"]
+def test_init_service_upgrades_schema_and_sets_pools_before_the_daemon(compose) -> None:
+    pools = compose["services"]["coinwatch-init"]
     limits = dict(p.split("=") for p in pools["environment"]["COINWATCH_POOL_LIMITS"].split())
     assert {"exchange_binance", "exchange_sample", "coingecko", "feeds"} <= set(limits)
     assert all(v.isdigit() for v in limits.values())
-    assert "dagster instance concurrency set" in " ".join(pools["command"])
-    depends = compose["services"]["dagster-daemon"]["depends_on"]["dagster-pools"]
-    assert depends["condition"] == "service_completed_successfully"
+    command = " ".join(pools["command"])
+    assert "dagster instance concurrency set" in command
+    assert command.startswith("coinwatch-db upgrade &&")  # schema first (Schema upgrades)
+    for service in ("dagster-daemon", "coinwatch-user-code"):
+        depends = compose["services"][service]["depends_on"]["coinwatch-init"]
+        assert depends["condition"] == "service_completed_successfully"
 
 
 def test_workspace_points_at_the_code_server_service(compose: dict) -> None:

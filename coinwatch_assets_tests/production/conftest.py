@@ -4,6 +4,7 @@ also when a test or the start-up fails."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ import pytest
 from coinwatch_assets_tests.emulators.webhook import WebhookReceiver
 from coinwatch_assets_tests.production.graphql import TERMINAL, DagsterApi
 from coinwatch_assets_tests.production.stack import (
+    BIN,
     LOCATION,
     DagsterStack,
     instance_config,
@@ -87,6 +89,13 @@ def deployment(
             "COINWATCH_ALERT_WEBHOOK": webhook.url,
         }
         root = tmp_path_factory.mktemp("deployment")
+        # As the compose stack's one-shot `coinwatch-init`: the schema before any process.
+        subprocess.run(
+            [str(BIN / "coinwatch-db"), "--url", data_url, "upgrade"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         stack = DagsterStack(
             root, instance_config(timescale.port, timescale.user, "e2e_dagster"), env
         )

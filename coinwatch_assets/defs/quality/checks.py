@@ -282,7 +282,7 @@ def ohlcv_quality_checks(
     # Evaluations carry their partition key, so a range run records a result per day; a
     # failed blocking ERROR evaluation fails this step after all of them are recorded.
     for evaluation in evaluations:
-        evaluation = with_gaps_query(evaluation, exchange, SETTINGS.timeframe)
+        evaluation = with_gaps_query(evaluation, EXCHANGE, SETTINGS.timeframe)
         yield with_target(evaluation, targets.get(evaluation.partition or ""))
     # Fail with the partitions and their holes instead of Dagster's bare stack trace.
     if (failure := blocking_failure(evaluations)) is not None:

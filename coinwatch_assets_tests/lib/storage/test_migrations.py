@@ -22,7 +22,10 @@ from coinwatch_assets.lib.storage.slices import Slice
 from coinwatch_assets.lib.storage.store import Storage
 from coinwatch_assets.lib.storage.tables import TABLE_SPECS, metadata, table_spec
 from coinwatch_assets_tests.factories import ohlcv_frame
-from coinwatch_assets_tests.lib.storage.test_schema_upgrade import scripts_with_revision_0002
+from coinwatch_assets_tests.lib.storage.test_schema_upgrade import (
+    scripts_at_0001,
+    scripts_with_revision_0002,
+)
 from coinwatch_assets_tests.lib.storage.test_store import day_slice
 from coinwatch_assets_tests.timescale import TimescaleCluster
 
@@ -120,8 +123,8 @@ def test_empty_timescaledb_is_behind_and_names_the_command(
 def test_database_one_revision_behind_names_both_revisions(
     empty_timescale_url: str, tmp_path: Path
 ) -> None:
-    # This code's history has one revision; a code with a revision 0002 sees 0001 as behind.
-    upgrade_database(empty_timescale_url)
+    # A database at 0001; a code with a revision 0002 sees it as behind.
+    upgrade_database(empty_timescale_url, scripts_at_0001(tmp_path, "at_0001"))
     newer = scripts_with_revision_0002(tmp_path)
     with _connect(empty_timescale_url) as conn:
         with pytest.raises(SchemaBehind) as err:

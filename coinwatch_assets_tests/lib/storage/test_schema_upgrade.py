@@ -207,14 +207,24 @@ def downgrade() -> None:
 """
 
 
-def scripts_with_revision_0002(tmp_path: Path) -> str:
-    """A copy of the package's migrations plus revision 0002 (a filesystem script location)."""
+def scripts_at_0001(tmp_path: Path, name: str = "migrations") -> str:
+    """A copy of the package's migrations cut after revision 0001 (later real revisions
+    dropped), so the fabricated 0002 below always follows it."""
     import shutil
 
     import coinwatch_assets.lib.storage.migrations as migrations
 
-    target = tmp_path / "migrations"
+    target = tmp_path / name
     shutil.copytree(Path(migrations.__file__).parent, target)
+    for path in (target / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"):
+        if not path.name.startswith("0001_"):
+            path.unlink()
+    return str(target)
+
+
+def scripts_with_revision_0002(tmp_path: Path) -> str:
+    """Revision 0001 of the package plus a fabricated 0002 (a filesystem script location)."""
+    target = Path(scripts_at_0001(tmp_path))
     (target / "versions" / "0002_partial_and_sentiment.py").write_text(_REVISION_0002)
     return str(target)
 
