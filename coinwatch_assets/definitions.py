@@ -1,6 +1,7 @@
 """The one place where coinwatch's Dagster definitions are assembled."""
 
 import os
+from datetime import timedelta
 
 import dagster as dg
 
@@ -82,5 +83,20 @@ for owner in OWNERS:
             f"COINWATCH_OWNERS: {owner!r} is neither an email nor team:<name>, "
             "e.g. COINWATCH_OWNERS=team:data,alice@example.com"
         )
-defs = defs.map_asset_specs(func=lambda spec: spec.replace_attributes(owners=OWNERS))
+# ohlcv's freshness on its own cadence: Dagster's freshness daemon judges the time since the
+# last materialization (warn after the intraday interval + grace, fail after an hour), so the
+# UI shows it whichever run ran last; ohlcv_freshness adds the per-symbol lags and the reason.
+OHLCV_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=1), warn_window=timedelta(minutes=20)
+)
+
+
+def _ui_attributes(spec: dg.AssetSpec) -> dg.AssetSpec:
+    spec = spec.replace_attributes(owners=OWNERS)
+    if spec.key == ohlcv.key:
+        spec = spec.replace_attributes(freshness_policy=OHLCV_FRESHNESS)
+    return spec
+
+
+defs = defs.map_asset_specs(func=_ui_attributes)
 # --- end run-failure monitor ---

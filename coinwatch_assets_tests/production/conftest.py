@@ -4,7 +4,10 @@ also when a test or the start-up fails."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +31,7 @@ from coinwatch_assets_tests.timescale import TimescaleCluster
 CLEAN_KEYS = ["BTC-USDT", "SOL-USDT"]
 HOLE_KEY = "ETH-USDT"
 DAYS = 3
+REPO = Path(__file__).resolve().parents[2]
 REQUIRED_DAEMONS = {"SCHEDULER", "SENSOR", "QUEUED_RUN_COORDINATOR", "BACKFILL", "ASSET"}
 START_TIMEOUT = 240  # s: three Dagster processes importing on a busy 2-core machine
 RUN_TIMEOUT = 300
@@ -63,15 +67,19 @@ class Deployment:
 
 
 @pytest.fixture(scope="session")
-def artifacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Screenshots and process logs of the deployment tests (kept by pytest's tmp dirs)."""
-    return tmp_path_factory.mktemp("deployment-artifacts")
+def artifacts_dir() -> Path:
+    """Screenshots and process logs of the deployment tests, kept after the session:
+    `.artifacts/deployment/` in the repository (git-ignored), or $COINWATCH_TEST_ARTIFACTS.
+    Not pytest's tmp dir: pytest keeps only the newest three sessions there."""
+    base = Path(os.environ.get("COINWATCH_TEST_ARTIFACTS") or REPO / ".artifacts")
+    path = base / "deployment"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
 
 
 @pytest.fixture(scope="session")
-def deployment(
-    timescale: TimescaleCluster, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Deployment]:
+def deployment(timescale: TimescaleCluster, artifacts_dir: Path) -> Iterator[Deployment]:
     """Code server, webserver and daemon on dagster-postgres, writing to TimescaleDB."""
     data_url = timescale.create_database("e2e_coinwatch")
     timescale.create_database("e2e_dagster", timescale=False)
@@ -88,7 +96,8 @@ def deployment(
             "COINWATCH_INTRADAY_CRON": "* * * * *",
             "COINWATCH_ALERT_WEBHOOK": webhook.url,
         }
-        root = tmp_path_factory.mktemp("deployment")
+        # Outside pytest's tmp dirs: a parallel pytest session may prune those while we run.
+        root = Path(tempfile.mkdtemp(prefix="coinwatch-deployment-"))
         # As the compose stack's one-shot `coinwatch-init`: the schema before any process.
         subprocess.run(
             [str(BIN / "coinwatch-db"), "--url", data_url, "upgrade"],
@@ -124,6 +133,8 @@ def deployment(
         finally:
             api.close()
             stack.stop()
+            shutil.copytree(stack.logs, artifacts_dir / "logs", dirs_exist_ok=True)
+            shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,9 @@ proves a page loaded (bounded by a timeout) and screenshot it at that moment.
 
 from __future__ import annotations
 
+import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,7 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 TIMEOUT_MS = 60_000
+PARTITION_KEY = re.compile(r"\d{4}-\d{2}-\d{2}\|[A-Z]+-USDT")
 
 
 def chromium_path() -> str:
@@ -39,9 +42,9 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def page(populated: Deployment, artifacts_dir: Path):
-    with sync_playwright() as pw:
+    with sync_playwright() as pw, tempfile.TemporaryDirectory(prefix="chromium-") as profile:
         context = pw.chromium.launch_persistent_context(
-            str(artifacts_dir / "chromium-profile"),  # a fresh --user-data-dir
+            profile,  # a fresh --user-data-dir
             executable_path=chromium_path(),
             headless=True,
             args=CHROMIUM_FLAGS,
@@ -111,8 +114,12 @@ def test_asset_page_shows_partitions_and_check_results(
         shot(page, artifacts_dir, "ohlcv-partitions")
     page.goto(f"{url}?view=checks")
     try:
-        for check in ("ohlcv_no_gaps", "ohlcv_integrity", "ohlcv_price_jumps"):
-            expect(page.get_by_text(check).first).to_be_visible()
-        expect(page.get_by_text("Passed").first).to_be_visible()
+        for check in ("ohlcv_no_gaps", "ohlcv_integrity", "ohlcv_price_jumps", "ohlcv_freshness"):
+            expect(page.get_by_text(check, exact=True).first).to_be_visible()
+        # The list shows each check's latest outcome; the gap check's page its partition.
+        expect(page.get_by_text("Succeeded").first).to_be_visible()
+        page.get_by_text("ohlcv_no_gaps", exact=True).first.click()
+        expect(page.get_by_text("Evaluation result").first).to_be_visible()
+        expect(page.get_by_text(PARTITION_KEY).first).to_be_visible()
     finally:
         shot(page, artifacts_dir, "ohlcv-checks")

@@ -7,7 +7,6 @@ import dagster as dg
 from coinwatch_assets.defs.market.assets import markets, ohlcv
 from coinwatch_assets.defs.market.partitions import SETTINGS, symbols_partitions
 from coinwatch_assets.defs.market.resources import MarketSourceResource
-from coinwatch_assets.defs.quality.checks import CHECK_KEYS
 from coinwatch_assets.defs.storage import DatabaseResource
 from coinwatch_assets.lib.market.universe import plan_symbol_changes
 
@@ -25,8 +24,6 @@ def ohlcv_day_request(
     return dg.RunRequest(
         run_key=run_key,
         asset_selection=[ohlcv.key],
-        # The partition checks only: ohlcv_freshness runs on its own schedule.
-        asset_check_keys=CHECK_KEYS,
         tags={RANGE_START: f"{day}|{keys[0]}", RANGE_END: f"{day}|{keys[-1]}"},
     )
 
@@ -103,7 +100,6 @@ def symbol_discovery_sensor(
         dg.RunRequest(
             run_key=f"history-{key}-{event.storage_id}",
             asset_selection=[ohlcv.key],
-            asset_check_keys=CHECK_KEYS,
             tags={RANGE_START: f"{start}|{key}", RANGE_END: f"{end}|{key}"},
         )
         for key in add

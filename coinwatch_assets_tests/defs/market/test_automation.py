@@ -54,13 +54,6 @@ def test_intraday_schedule_requests_one_run_for_today_and_all_symbols(instance) 
     assert request[0].tags[RANGE_START] == "2024-03-05|BTC-USDT"
     assert request[0].tags[RANGE_END] == "2024-03-05|SOL-USDT"
     assert request[0].asset_selection == [dg.AssetKey("ohlcv")]
-    # The partition checks only; ohlcv_freshness is evaluated by its own schedule.
-    assert "ohlcv_freshness" not in {k.name for k in request[0].asset_check_keys}
-    assert {k.name for k in request[0].asset_check_keys} == {
-        "ohlcv_no_gaps",
-        "ohlcv_integrity",
-        "ohlcv_price_jumps",
-    }
     assert ohlcv_intraday_schedule.cron_schedule == "*/5 * * * *"
     assert ohlcv_intraday_schedule.execution_timezone == "UTC"
 
