@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from coinwatch_assets.defs.market.assets import markets, ohlcv
+from coinwatch_assets.defs.market.assets import EXCHANGE, markets, ohlcv
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.monitor.failure_sensor import pipeline_failure_sensor
 from coinwatch_assets.defs.monitor.resources import AlertWebhookResource
@@ -35,7 +35,7 @@ def resources(database_url: str, webhook: str | None) -> dict[str, Any]:
         "io_manager": CoinwatchIOManager(database=database),
         "database": database,
         "quality_policy": QualityPolicyResource(),
-        "market_source": MarketSourceResource(source="sample"),
+        "market_source": MarketSourceResource(source="sample", label=EXCHANGE),
         "alert_webhook": AlertWebhookResource(url=webhook, base_delay_seconds=0.01),
     }
 

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from coinwatch_assets.defs.market.assets import ohlcv
+from coinwatch_assets.defs.market.assets import EXCHANGE, ohlcv
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.quality.freshness import freshness_description, ohlcv_freshness
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
@@ -15,7 +15,7 @@ def test_late_candles_with_the_schedule_off_say_schedules_are_off(tmp_path) -> N
         "io_manager": CoinwatchIOManager(database=database),
         "database": database,
         "quality_policy": QualityPolicyResource(),
-        "market_source": MarketSourceResource(source="sample"),
+        "market_source": MarketSourceResource(source="sample", label=EXCHANGE),
     }
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("symbols", ["BTC-USDT", "SOL-USDT"])
