@@ -25,7 +25,8 @@ from coinwatch_assets.lib.storage.frames import (
     normalize_read,
     prepare_frame,
 )
-from coinwatch_assets.lib.storage.pg_copy import copy_in, copy_out
+from coinwatch_assets.lib.storage.pg_copy import copy_in
+from coinwatch_assets.lib.storage.pg_read import read_slice
 from coinwatch_assets.lib.storage.slices import Slice
 from coinwatch_assets.lib.storage.sqlite_rows import insert_rows
 from coinwatch_assets.lib.storage.tables import TABLE_SPECS, TableSpec, metadata
@@ -172,8 +173,9 @@ class Storage:
         )
         with self.engine.connect() as conn:
             if self.backend == "timescaledb":
-                raw = copy_out(conn.connection.driver_connection, spec, stmt)
+                rows = read_slice(conn.connection.driver_connection, spec, where)
                 conn.rollback()
+                return rows
             else:
                 # Stored date/time text comes back as text: pandas parses whole columns far
                 # faster than SQLAlchemy's per-row datetime processing.
