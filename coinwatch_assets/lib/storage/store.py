@@ -17,6 +17,7 @@ import pandas as pd
 import psycopg
 import sqlalchemy as sa
 
+from coinwatch_assets.lib.storage.db_errors import explain_connect_failure, extension_failure
 from coinwatch_assets.lib.storage.frames import (
     RefusedWrite,
     StorageError,
@@ -30,6 +31,7 @@ from coinwatch_assets.lib.storage.pg_read import read_slice
 from coinwatch_assets.lib.storage.slices import Slice
 from coinwatch_assets.lib.storage.sqlite_rows import insert_rows
 from coinwatch_assets.lib.storage.tables import TABLE_SPECS, TableSpec, metadata
+from coinwatch_assets.lib.storage.urls import normalize_database_url
 
 DEFAULT_SQLITE_PATH = "data/coinwatch.sqlite"
 
@@ -50,15 +52,7 @@ def resolve_url(url: str | None, sqlite_path: str = DEFAULT_SQLITE_PATH) -> str:
         path = Path(sqlite_path).expanduser().resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{path}"
-    for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    if url.startswith(("postgresql+psycopg://", "sqlite:///")):
-        return url
-    raise StorageError(
-        "COINWATCH_DATABASE_URL must be postgresql+psycopg://... (TimescaleDB) or "
-        f"sqlite:///path, got scheme {url.split(':', 1)[0]!r}"
-    )
+    return normalize_database_url(url)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -75,6 +69,7 @@ def _engine(url: str) -> sa.Engine:
         engine = _engines.get(url)
         if engine is None:
             engine = sa.create_engine(url, pool_pre_ping=True)
+            sa.event.listen(engine, "handle_error", explain_connect_failure)
             if engine.dialect.name == "sqlite":
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
             _engines[url] = engine
@@ -118,11 +113,7 @@ class Storage:
             with conn.begin_nested():
                 conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS timescaledb")
         except sa.exc.DBAPIError as exc:
-            raise StorageError(
-                f"the TimescaleDB extension is not available on {self.display_url}: "
-                f"{str(exc.orig).strip().splitlines()[0]}. Install it on the server "
-                "(scripts/install_timescaledb.sh) and set shared_preload_libraries=timescaledb."
-            ) from None
+            raise extension_failure(self.display_url, exc.orig) from None
 
     @staticmethod
     def _make_hypertable(conn: sa.Connection, spec: TableSpec) -> None:
