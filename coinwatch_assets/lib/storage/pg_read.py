@@ -185,11 +185,11 @@ def _assemble(
         pos += 1
     # Groups arrive in key order of their text values (server collation); rows inside a group
     # in no particular order: sort by group rank, then by the rest of the key.
-    key_text = [c for c in spec.primary_key if c in text]
+    key_pos = [text.index(c) for c in spec.primary_key if c in text]
     ranks: dict[tuple, int] = {}
     rank = np.repeat(
         np.array(
-            [ranks.setdefault(tuple(g[: len(key_text)]), len(ranks)) for g in groups],
+            [ranks.setdefault(tuple(g[i] for i in key_pos), len(ranks)) for g in groups],
             dtype=np.int64,
         ),
         sizes,

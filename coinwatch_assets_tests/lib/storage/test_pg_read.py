@@ -24,9 +24,10 @@ def _kinds_table(name: str, key: tuple[str, ...]) -> TableSpec:
     table = sa.Table(
         name,
         _meta,
+        # a text column outside the key comes first: groups must be ranked by the key's text
+        sa.Column("note", sa.Text, nullable=True),
         sa.Column("venue", sa.Text, nullable=False),
         sa.Column("ts", UTC_TS, nullable=False),
-        sa.Column("note", sa.Text, nullable=True),
         sa.Column("price", sa.Double, nullable=False),
         sa.Column("price_n", sa.Double, nullable=True),
         sa.Column("count", sa.BigInteger, nullable=False),
