@@ -59,7 +59,8 @@ class Settings:
                     "unset one of them, or set COINWATCH_EXCHANGE to a ccxt exchange id"
                 )
             source = "sample"
-        elif env.get("COINWATCH_EXCHANGE", "").strip():
+        elif exchange != "binance":
+            # importing ccxt costs a second of every load: only for a non-default id
             _check_exchange(exchange)
         _check_secrets(env)
         symbols = tuple(s.strip() for s in get("COINWATCH_SYMBOLS", "").split(",") if s.strip())
@@ -106,7 +107,7 @@ class Settings:
 
 
 def _check_exchange(exchange: str) -> None:
-    import ccxt  # ~1 s to import: only when the variable is set
+    import ccxt
 
     if exchange not in ccxt.exchanges:
         close = difflib.get_close_matches(exchange.lower(), ccxt.exchanges, n=3)
