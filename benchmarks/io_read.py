@@ -35,6 +35,7 @@ from coinwatch_assets.defs.storage import (  # noqa: E402
 )
 from coinwatch_assets.lib.storage.frames import normalize_read  # noqa: E402
 from coinwatch_assets.lib.storage.pg_copy import copy_out  # noqa: E402
+from coinwatch_assets.lib.storage.schema import upgrade_database  # noqa: E402
 from coinwatch_assets.lib.storage.store import Storage  # noqa: E402
 from coinwatch_assets.lib.storage.tables import table_spec  # noqa: E402
 
@@ -78,6 +79,7 @@ def medians_ms(variants: dict[str, Callable[[], object]], repeat: int) -> dict[s
 
 def run_read(url: str, repeat: int) -> dict[str, float]:
     """Store 3 symbol-months, time the variants reading one, print the table; returns ms."""
+    upgrade_database(url)  # TimescaleDB upgrades by explicit command, never on first use
     storage = Storage(url)
     storage.ensure_schema()
     pdef = dg.MultiPartitionsDefinition(

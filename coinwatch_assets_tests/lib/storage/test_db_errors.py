@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from coinwatch_assets.lib.storage.frames import StorageError
+from coinwatch_assets.lib.storage.schema import upgrade_database
 from coinwatch_assets.lib.storage.slices import Slice
 from coinwatch_assets.lib.storage.store import Storage
 from coinwatch_assets.lib.storage.tables import table_spec
@@ -56,9 +57,10 @@ def test_denied_create_extension_says_ask_an_admin(timescale: TimescaleCluster) 
     assert "permission denied" in text and "CREATE EXTENSION timescaledb" in text
     assert "administrator" in text and "Install it" not in text
     assert name in text and "limited-pw" not in text
-    # Once an administrator created it, the same role works.
+    # Once an administrator created it, the same role upgrades the schema and works.
     with psycopg.connect(timescale.dsn(name), autocommit=True) as conn:
         conn.execute("CREATE EXTENSION timescaledb")
+    upgrade_database(url)
     storage.write(OHLCV, ohlcv_frame(), Slice.whole_table("ohlcv"))
     assert len(storage.read(OHLCV, Slice.whole_table("ohlcv"))) == 288
     storage.dispose()
