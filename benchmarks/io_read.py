@@ -90,23 +90,28 @@ def run_read(url: str, repeat: int) -> dict[str, float]:
     )
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("symbols", SYMBOLS)
+    pins = {"exchange": "binance", "timeframe": "1m"}
     for key in SYMBOLS:
         days = pd.date_range(*MONTH, freq="D").strftime("%Y-%m-%d")
         where = partition_slice(SPEC, "ohlcv", pdef, [f"{d}|{key}" for d in days])
-        storage.write(SPEC, month_frame(key.replace("-", "/")), where)
+        storage.write(SPEC, month_frame(key.replace("-", "/")), where.pinned(pins))
     with storage.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE ohlcv")
 
     key_range = dg.PartitionKeyRange(f"{MONTH[0]}|{SYMBOLS[0]}", f"{MONTH[1]}|{SYMBOLS[0]}")
+    # the slice pins venue and timeframe, taken from the upstream asset's definition
     context = dg.build_input_context(
         asset_key=dg.AssetKey("ohlcv"),
         asset_partitions_def=pdef,
         asset_partition_key_range=key_range,
         instance=instance,
+        upstream_output=dg.build_output_context(
+            asset_key=dg.AssetKey("ohlcv"), definition_metadata=pins
+        ),
     )
     manager = CoinwatchIOManager(database=DatabaseResource(url=url))
     keys = list(context.asset_partition_keys)
-    where = partition_slice(SPEC, "ohlcv", pdef, keys)
+    where = partition_slice(SPEC, "ohlcv", pdef, keys).pinned(pins)
     stmt = (
         sa.select(*SPEC.table.columns)
         .where(where.where(SPEC.table))

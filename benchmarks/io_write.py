@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-to-sql", action="store_true")
     parser.add_argument("--skip-read", action="store_true")
+    parser.add_argument("--skip-rewrite", action="store_true")
     parser.add_argument("--read-repeat", type=int, default=15)
     args = parser.parse_args()
 
@@ -164,6 +165,8 @@ def run(url: str, args: argparse.Namespace) -> None:
                 f"2024-01-01|{keys[0]}", f"{end_day}|{keys[-1]}"
             ),
             instance=instance,
+            # the slice pins venue and timeframe, taken from the asset's definition
+            definition_metadata={"exchange": "binance", "timeframe": "1m"},
         )
         for _ in range(2 * args.repeat + 2)
     ]
@@ -223,10 +226,13 @@ def run(url: str, args: argparse.Namespace) -> None:
         Variant("server COPY FROM file (binary)", server_copy_from_file, truncate),
         Variant("raw binary COPY (pre-encoded bytes)", raw_copy, truncate),
         Variant("io_manager (validate + delete + COPY, one txn)", via_io_manager, truncate),
-        Variant("io_manager rewrite (slice already full)", via_io_manager, lambda: None),
         Variant("vectorised encoder + COPY (no validation)", our_copy_only, truncate),
         Variant("psycopg binary COPY write_row", psycopg_rows, truncate),
     ]
+    if not args.skip_rewrite:
+        variants.insert(
+            3, Variant("io_manager rewrite (slice already full)", via_io_manager, lambda: None)
+        )
     if not args.skip_to_sql:
         variants.append(Variant("DataFrame.to_sql", to_sql, truncate))
     results: dict[str, float] = {}
