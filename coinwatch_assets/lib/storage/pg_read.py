@@ -90,8 +90,25 @@ def read_slice(raw_conn: Any, spec: TableSpec, where: Slice) -> pd.DataFrame:
         for c in table.columns
         if c.name not in text
     ]
-    groups = _fetch_groups(raw_conn, spec, text, fields, condition)
+    pinned = _pinned_text(where, text)
+    if pinned is None:
+        groups = _fetch_groups(raw_conn, spec, text, fields, condition)
+    else:
+        # Every cell fixes all text columns alike (a symbol's candles): no GROUP BY to hash.
+        groups = [(*pinned, *row) for row in _fetch_groups(raw_conn, spec, [], fields, condition)]
     return _assemble(spec, text, fields, groups)
+
+
+def _pinned_text(where: Slice, text: list[str]) -> tuple | None:
+    """The text values every cell of `where` fixes, when its cells fix all of them alike."""
+    if not text or not where.cells:
+        return None
+    unset = object()
+    combos = {tuple(dict(c.equals).get(t, unset) for t in text) for c in where.cells}
+    if len(combos) != 1:
+        return None
+    (combo,) = combos
+    return None if any(v is unset or v is None for v in combo) else combo
 
 
 def _fetch_groups(

@@ -127,6 +127,18 @@ def test_slices_and_empty_slices(storage: Storage) -> None:
     want = want[want["ts"] < start + dt.timedelta(days=1)]
     assert len(back) == len(want) == 16
     pd.testing.assert_frame_equal(back, expected(KINDS, want))
+    # every text column pinned alike: read without grouping, text values from the cells
+    pins = (("note", "n1"), ("venue", "a-venue"))
+    days = [
+        Cell(equals=pins, start=start + dt.timedelta(days=d), end=start + dt.timedelta(days=d + 1))
+        for d in (0, 2)
+    ]
+    pinned = storage.read(KINDS, Slice("kinds", "ts", tuple(days), "two days, all pinned"))
+    want = frame[(frame["venue"] == "a-venue") & (frame["note"] == "n1")]
+    in_days = (want["ts"] >= start) & (want["ts"] < start + dt.timedelta(days=3))
+    want = want[in_days & (want["ts"].dt.day != 3)]
+    assert len(pinned) == len(want) > 0
+    pd.testing.assert_frame_equal(pinned, expected(KINDS, want))
     nothing = Slice("kinds", "ts", (Cell(equals=(("venue", "nowhere"),)),), "nothing")
     empty = storage.read(KINDS, nothing)
     assert list(empty.columns) == [c.name for c in KINDS.table.columns] and empty.empty
