@@ -27,6 +27,9 @@ setup(
         "httpx>=0.27",
         "feedparser>=6.0",
         "great-expectations>=1.3,<2",
+        # The venue file (lib/venues.py): YAML validated by pydantic models.
+        "pydantic>=2",
+        "pyyaml>=6",
     ],
     extras_require={
         "dev": [

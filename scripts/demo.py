@@ -79,9 +79,9 @@ def print_summary(result, database, first, last, keys, seconds: float) -> bool:
     """Prints rows, holes and check outcomes per symbol; True when every partition landed."""
     from collections import defaultdict
 
-    from coinwatch_assets.lib.settings import Settings
+    from coinwatch_assets.lib.venues import venue_from_env
 
-    timeframe = Settings.from_env().timeframe
+    timeframe = venue_from_env().timeframe
     rows = database.read("ohlcv")
     gaps = database.read("ohlcv_gaps")
     landed = {

@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from coinwatch_assets.lib.sources.base import MarketDataSource
-
-SOURCE_KINDS = ("live", "sample")
+from coinwatch_assets.lib.venues import SOURCE_KINDS
 
 
 def parse_ccxt_config(text: str | None) -> dict[str, Any]:
@@ -46,7 +45,11 @@ def build_source(
     if kind == "sample":
         from coinwatch_assets.lib.sources.sample import SampleSource
 
-        return SampleSource(label or "sample")
+        return SampleSource(
+            label or "sample",
+            seed=int(exchange_kwargs.get("seed", 0)),
+            price_offset=float(exchange_kwargs.get("price_offset", 0.0)),
+        )
     if kind == "live":
         from coinwatch_assets.lib.sources.exchange import ExchangeSource
 

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coinwatch_assets.defs.market.assets import ohlcv
 from coinwatch_assets.lib.sources import BadMarketData, SourceUnavailable
+from coinwatch_assets_tests.venue_defs import ohlcv
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 DAYS = ["2018-01-12", "2018-01-13", "2018-01-14", "2018-01-15", "2018-01-16"]
