@@ -13,7 +13,7 @@ from coinwatch_assets.defs.market.venue import venue_definitions
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.schema import migrate_database_job
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
-from coinwatch_assets.lib.venues import load_venues
+from coinwatch_assets.lib.venues import Venue, load_venues
 
 
 def _env_or_none(name: str) -> dg.EnvVar | None:
@@ -21,14 +21,7 @@ def _env_or_none(name: str) -> dg.EnvVar | None:
     return dg.EnvVar(name) if os.environ.get(name) else None
 
 
-database = DatabaseResource(
-    url=_env_or_none("COINWATCH_DATABASE_URL"),
-    sqlite_path=os.environ.get("COINWATCH_SQLITE_PATH", "data/coinwatch.sqlite"),
-)
-VENUES = load_venues()
-
-
-def shared_definitions() -> dg.Definitions:
+def shared_definitions(database: DatabaseResource) -> dg.Definitions:
     """Resources and jobs every domain shares."""
     return dg.Definitions(
         jobs=[migrate_database_job],
@@ -40,7 +33,18 @@ def shared_definitions() -> dg.Definitions:
     )
 
 
-defs = dg.Definitions.merge(
-    shared_definitions(),
-    *(venue_definitions(venue) for venue in VENUES),
+def build_definitions(venues: list[Venue], database: DatabaseResource) -> dg.Definitions:
+    """The code location: the shared parts and one factory call per venue."""
+    return dg.Definitions.merge(
+        shared_definitions(database),
+        *(venue_definitions(venue) for venue in venues),
+    )
+
+
+defs = build_definitions(
+    load_venues(),
+    DatabaseResource(
+        url=_env_or_none("COINWATCH_DATABASE_URL"),
+        sqlite_path=os.environ.get("COINWATCH_SQLITE_PATH", "data/coinwatch.sqlite"),
+    ),
 )

@@ -14,9 +14,11 @@ class MarketSourceResource(dg.ConfigurableResource):
     # The `exchange` value rows carry; by default `sample` for the sample source and the ccxt
     # id otherwise. Lets the offline source play a venue (tests, demos).
     label: str | None = None
-    # JSON merged into the ccxt constructor config; may carry API keys, so it is set from the
-    # venue's environment variable through dg.EnvVar and never logged.
+    # JSON merged into the ccxt constructor config (explicit, e.g. in tests)...
     ccxt_config: str = ""
+    # ...else the NAME of the environment variable holding it: it may carry API keys, so only
+    # the name is config (shown in the UI); the value is read through dg.EnvVar at run time.
+    ccxt_config_env: str = ""
     # The universe: explicit ccxt symbols (win), else the top N by 24h volume in `quote`.
     symbols: list[str] = []
     top_n: int = 10
@@ -38,6 +40,12 @@ class MarketSourceResource(dg.ConfigurableResource):
             return self.label
         return "sample" if self.source == "sample" else self.exchange
 
+    def ccxt_settings(self) -> dict:
+        if self.ccxt_config or not self.ccxt_config_env:
+            return parse_ccxt_config(self.ccxt_config)
+        text = dg.EnvVar(self.ccxt_config_env).get_value()
+        return parse_ccxt_config(text, self.ccxt_config_env)
+
     def build(self) -> MarketDataSource:
         from coinwatch_assets.lib.sources.retry import RetryPolicy
 
@@ -53,7 +61,7 @@ class MarketSourceResource(dg.ConfigurableResource):
         return build_source(
             self.source,
             self.exchange,
-            parse_ccxt_config(self.ccxt_config),
+            self.ccxt_settings(),
             retry=retry,
             requests_per_minute=self.requests_per_minute,
         )

@@ -6,7 +6,6 @@ resource key carry the name (`binance_symbols`, `binance_gap_repair_sensor`,
 `binance_market_source`), its pool is `exchange_<exchange>`; the tables stay shared.
 """
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,22 +50,36 @@ class VenueDefs:
 
 
 def market_source_resource(venue: Venue) -> MarketSourceResource:
-    """The venue's source: its file/env values are the defaults run config can override."""
-    env = venue.ccxt_config_env
-    # dg.EnvVar keeps keys and URLs out of the UI and run storage; unset means "no config".
-    config = dg.EnvVar(env) if env and os.environ.get(env) else ""
-    return MarketSourceResource(
-        source=venue.source,
-        exchange=venue.exchange if venue.source == "live" else "binance",
-        label=venue.exchange_label,
-        ccxt_config=config,
-        symbols=list(venue.symbols),
-        top_n=venue.top_n,
-        quote=venue.quote,
-        requests_per_minute=venue.requests_per_minute,
-        seed=venue.seed,
-        price_offset=venue.price_offset,
+    """The venue's source, whose field DEFAULTS are the venue's values.
+
+    Dagster replaces a resource's whole config when run config sets any field; as defaults of
+    a per-venue class, the venue's values survive a partial override (`symbols` alone).
+    """
+    defaults: dict[str, object] = {
+        "source": venue.source,
+        "exchange": venue.exchange if venue.source == "live" else "binance",
+        "label": venue.exchange_label,
+        "ccxt_config_env": venue.ccxt_config_env or "",
+        "symbols": list(venue.symbols),
+        "top_n": venue.top_n,
+        "quote": venue.quote,
+        "requests_per_minute": venue.requests_per_minute,
+        "seed": venue.seed,
+        "price_offset": venue.price_offset,
+    }
+    fields = MarketSourceResource.model_fields
+    name = "".join(p.capitalize() for p in (venue.name or "default").split("_")) + "MarketSource"
+    cls = type(
+        name,
+        (MarketSourceResource,),
+        {
+            "__annotations__": {k: fields[k].annotation for k in defaults},
+            "__module__": __name__,
+            "__doc__": f"Market data of venue {venue.name or venue.exchange_label!r}.",
+            **defaults,
+        },
     )
+    return cls()
 
 
 def build_venue(venue: Venue) -> VenueDefs:

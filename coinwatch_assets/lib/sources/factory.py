@@ -17,16 +17,16 @@ from coinwatch_assets.lib.sources.base import MarketDataSource
 from coinwatch_assets.lib.venues import SOURCE_KINDS
 
 
-def parse_ccxt_config(text: str | None) -> dict[str, Any]:
-    """The `COINWATCH_CCXT_CONFIG` JSON as a dict ({} when unset or blank)."""
+def parse_ccxt_config(text: str | None, name: str = "COINWATCH_CCXT_CONFIG") -> dict[str, Any]:
+    """The ccxt JSON config (from the variable `name`) as a dict ({} when unset or blank)."""
     if not text or not text.strip():
         return {}
     try:
         config = json.loads(text)
     except json.JSONDecodeError as err:
-        raise ValueError(f"COINWATCH_CCXT_CONFIG is not valid JSON: {err}") from err
+        raise ValueError(f"{name} is not valid JSON: {err}") from err
     if not isinstance(config, dict):
-        raise ValueError('COINWATCH_CCXT_CONFIG must be a JSON object, e.g. {"options": {}}')
+        raise ValueError(f'{name} must be a JSON object, e.g. {{"options": {{}}}}')
     return config
 
 
