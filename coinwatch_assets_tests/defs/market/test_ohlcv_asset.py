@@ -106,3 +106,34 @@ def test_unknown_symbol_is_a_clear_error(resources, instance) -> None:
     instance.add_dynamic_partitions("symbols", ["NOPE-BTC"])
     with pytest.raises(Exception, match="NOPE/BTC"):
         materialize(resources, instance, key="2018-01-14|NOPE-BTC")
+
+
+def test_single_run_backfill_records_each_partitions_own_row_count(
+    resources, instance, recorded_5m
+) -> None:
+    days = ["2018-01-10", "2018-01-11", "2018-01-12"]
+    result = materialize(resources, instance, start=f"{days[0]}|ETH-BTC", end=f"{days[-1]}|LTC-BTC")
+    assert result.success
+    events = result.get_asset_materialization_events()
+    assert len(events) == 6
+    total = events[0].materialization.metadata["rows_written"].value
+    counts = {}
+    for event in events:
+        meta = event.materialization.metadata
+        counts[event.partition] = meta["dagster/row_count"].value
+    expected = {
+        f"{day}|{symbol.replace('/', '-')}": len(expected_rows(recorded_5m[symbol], day, day))
+        for day in days
+        for symbol in ("ETH/BTC", "LTC/BTC")
+    }
+    assert counts == expected
+    assert sum(counts.values()) == total and max(counts.values()) < total
+    # what the UI plots: each partition's latest materialization carries its own count
+    key = dg.MultiPartitionKey({"date": days[1], "symbol": "LTC-BTC"})
+    record = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=ohlcv.key, asset_partitions=[key]), limit=1
+    ).records[0]
+    assert (
+        record.asset_materialization.metadata["dagster/row_count"].value
+        == expected[f"{days[1]}|LTC-BTC"]
+    )
