@@ -30,6 +30,8 @@ setup(
         # The venue file (lib/venues.py): YAML validated by pydantic models.
         "pydantic>=2",
         "pyyaml>=6",
+        # Retries of transient exchange errors (lib/sources/retry.py).
+        "tenacity>=8",
     ],
     extras_require={
         "dev": [

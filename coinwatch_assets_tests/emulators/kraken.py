@@ -8,8 +8,9 @@ exclusive; at most 720 rows per answer; the last row is the candle still forming
 `now_ms` falls inside it (served, like Kraken does) and `last` names the last closed one.
 Errors come as HTTP 200 with `{"error": ["EQuery:Unknown asset pair"]}`.
 
-An optional server-side budget (`limit_per_minute`, a sliding 60 s window) answers 429 to
-requests beyond it, so tests can prove a client stays inside its budget.
+An optional server-side budget (`limit` requests per sliding `window_seconds`, default a
+minute) answers 429 to requests beyond it, so tests can prove a client stays inside its
+budget.
 """
 
 from __future__ import annotations
@@ -43,9 +44,12 @@ def pair_id(symbol: str) -> str:
 class KrakenEmulator:
     """Kraken's public market data from candle arrays a test sets."""
 
-    def __init__(self, now_ms: int | None = None, limit_per_minute: int | None = None) -> None:
+    def __init__(
+        self, now_ms: int | None = None, limit: int | None = None, window_seconds: float = 60.0
+    ) -> None:
         self.now_ms = now_ms
-        self.limit_per_minute = limit_per_minute
+        self.limit = limit
+        self.window_seconds = window_seconds
         self.markets: dict[str, tuple[str, float]] = {}  # pair id -> (symbol, 24h volume)
         self.candles: dict[tuple[str, int], np.ndarray] = {}
         self.request_counts: Counter[str] = Counter()
@@ -99,10 +103,10 @@ class KrakenEmulator:
         with self.lock:
             self.request_counts[path] += 1
             self.requests.append((now, path, dict(query)))
-            if self.limit_per_minute is not None:
-                while self._window and now - self._window[0] >= 60.0:
+            if self.limit is not None:
+                while self._window and now - self._window[0] >= self.window_seconds:
                     self._window.popleft()
-                if len(self._window) >= self.limit_per_minute:
+                if len(self._window) >= self.limit:
                     self.rejected += 1
                     return 429, {"error": ["EGeneral:Too many requests"]}, {}
                 self._window.append(now)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coinwatch_assets.lib.sources import BadMarketData, SourceUnavailable
+from coinwatch_assets.lib.sources import BadMarketData, SourceBanned
 from coinwatch_assets_tests.venue_defs import ohlcv
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
@@ -72,16 +72,14 @@ def test_malformed_kline_fails_naming_symbol_and_day_and_writes_nothing(
     pd.testing.assert_frame_equal(resources["database"].read("ohlcv"), before)
 
 
-def test_persistent_418_fails_after_bounded_retries_and_writes_nothing(
-    resources, instance, emulator
-) -> None:
+def test_a_418_ban_fails_at_once_and_writes_nothing(resources, instance, emulator) -> None:
     assert materialize(resources, instance, key="2018-01-14|LTC-BTC").success
     before = resources["database"].read("ohlcv")
     klines_before = emulator.request_counts["/api/v3/klines"]
     emulator.fail_always(418, path="/api/v3/klines")
-    with pytest.raises(SourceUnavailable, match="LTC/BTC"):
+    with pytest.raises(SourceBanned, match="LTC/BTC.*banned by the exchange .HTTP 418. until"):
         materialize(resources, instance, key="2018-01-14|LTC-BTC")
-    assert emulator.request_counts["/api/v3/klines"] - klines_before == 3  # max_attempts
+    assert emulator.request_counts["/api/v3/klines"] - klines_before == 1  # no retry: banned
     pd.testing.assert_frame_equal(resources["database"].read("ohlcv"), before)
 
 
