@@ -9,7 +9,8 @@ import os
 
 import dagster as dg
 
-from coinwatch_assets.defs.market.venue import venue_definitions
+from coinwatch_assets.defs.market.venue import build_venue
+from coinwatch_assets.defs.quality.divergence import divergence_definitions
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.schema import migrate_database_job
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
@@ -34,10 +35,12 @@ def shared_definitions(database: DatabaseResource) -> dg.Definitions:
 
 
 def build_definitions(venues: list[Venue], database: DatabaseResource) -> dg.Definitions:
-    """The code location: the shared parts and one factory call per venue."""
+    """The code location: the shared parts, one factory call per venue, cross-venue checks."""
+    built = [build_venue(venue) for venue in venues]
     return dg.Definitions.merge(
         shared_definitions(database),
-        *(venue_definitions(venue) for venue in venues),
+        *(venue.definitions() for venue in built),
+        divergence_definitions([(v.venue, v.ohlcv) for v in built]),
     )
 
 
