@@ -19,6 +19,7 @@ import ccxt
 import pandas as pd
 
 from coinwatch_assets.lib.ohlcv_frame import empty_ohlcv, from_ccxt_rows
+from coinwatch_assets.lib.quality.timeframes import timeframe_ms
 from coinwatch_assets.lib.sources.base import (
     DEFAULT_QUOTE,
     MARKET_COLUMNS,
@@ -27,7 +28,6 @@ from coinwatch_assets.lib.sources.base import (
     finite_or_nan,
     grid_ms,
     select_markets,
-    timeframe_ms,
 )
 from coinwatch_assets.lib.sources.errors import (
     BadMarketData,

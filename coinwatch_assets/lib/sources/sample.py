@@ -25,13 +25,12 @@ import numpy as np
 import pandas as pd
 
 from coinwatch_assets.lib.ohlcv_frame import empty_ohlcv, to_canonical
+from coinwatch_assets.lib.quality.timeframes import DAY_MS, timeframe_ms
 from coinwatch_assets.lib.sources.base import (
-    DAY_MS,
     DEFAULT_QUOTE,
     MARKET_COLUMNS,
     Window,
     select_markets,
-    timeframe_ms,
 )
 from coinwatch_assets.lib.sources.errors import UnknownSymbol, UnsupportedTimeframe
 from coinwatch_assets.lib.sources.sample_walk import candles

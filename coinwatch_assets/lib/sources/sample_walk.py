@@ -13,7 +13,8 @@ import zlib
 
 import numpy as np
 
-DAY_MS = 86_400_000
+from coinwatch_assets.lib.quality.timeframes import DAY_MS
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
