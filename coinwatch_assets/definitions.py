@@ -44,8 +44,10 @@ def build_definitions(venues: list[Venue], database: DatabaseResource) -> dg.Def
     )
 
 
+# Read once at load: the venues shape the definitions (keys, partitions, pools, schedules).
+VENUES = load_venues()
 defs = build_definitions(
-    load_venues(),
+    VENUES,
     DatabaseResource(
         url=_env_or_none("COINWATCH_DATABASE_URL"),
         sqlite_path=os.environ.get("COINWATCH_SQLITE_PATH", "data/coinwatch.sqlite"),
