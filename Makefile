@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-DEMO_ENV := COINWATCH_SOURCE=sample COINWATCH_SYMBOLS=BTC/USDT,ETH/USDT,SOL/USDT \
+DEMO_ENV := COINWATCH_CONFIG=$(CURDIR)/scripts/demo_venues.yaml \
 	DAGSTER_HOME=$(CURDIR)/.dagster_home
 
 .PHONY: install demo dev test lint format validate timescaledb bench clean migrate revision
@@ -15,7 +15,7 @@ $(VENV)/.installed: setup.py pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-## demo: sample data for 3 symbols x 3 days into data/coinwatch.sqlite, checks, summary
+## demo: two offline sample venues x 3 symbols x 3 days: holes found and repaired, prices compared
 demo: install
 	$(DEMO_ENV) $(BIN)/python scripts/demo.py
 

@@ -27,7 +27,11 @@ setup(
         "httpx>=0.27",
         "feedparser>=6.0",
         "great-expectations>=1.3,<2",
-        # Bounded retries with backoff for the run-failure alert webhook (defs/monitor).
+        # The venue file (lib/venues.py): YAML validated by pydantic models.
+        "pydantic>=2",
+        "pyyaml>=6",
+        # Bounded retries with backoff: transient exchange errors (lib/sources/retry.py) and
+        # the run-failure alert webhook (defs/monitor).
         "tenacity>=8.2",
     ],
     extras_require={

@@ -50,13 +50,15 @@ RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_e
 
 def run(days: list[str], single: bool, tag: str) -> tuple[float, int, int]:
     from coinwatch_assets.definitions import defs
+    from coinwatch_assets.defs.market.venue import build_venue
     from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
+    from coinwatch_assets.lib.venues import venue_from_env
 
     database = DatabaseResource(
         url=os.environ.get("COINWATCH_DATABASE_URL"), sqlite_path=str(WORK / f"{tag}.sqlite")
     )
-    from coinwatch_assets.defs.market.assets import ohlcv
-    from coinwatch_assets.defs.quality.checks import ohlcv_quality_checks
+    venue = build_venue(venue_from_env())  # the COINWATCH_* venue: unprefixed keys
+    ohlcv, ohlcv_quality_checks = venue.ohlcv, venue.quality_checks
 
     resources = {
         **defs.resources,

@@ -1,30 +1,21 @@
-"""The one place where coinwatch's Dagster definitions are assembled."""
+"""The one place where coinwatch's Dagster definitions are assembled.
+
+Venues come from the venue file (`COINWATCH_CONFIG`, or `coinwatch.yaml` when present), else
+one venue from the `COINWATCH_*` variables; each is built by the market factory. Other domains
+add their own `dg.Definitions` to the merge below.
+"""
 
 import os
 from datetime import timedelta
 
 import dagster as dg
 
-from coinwatch_assets.defs.market.assets import markets, ohlcv
-from coinwatch_assets.defs.market.automation import (
-    markets_schedule,
-    ohlcv_daily_close_schedule,
-    ohlcv_intraday_schedule,
-    symbol_discovery_sensor,
-)
-from coinwatch_assets.defs.market.derived import derived_automation_sensor, ohlcv_1h
-from coinwatch_assets.defs.market.partitions import SETTINGS
-from coinwatch_assets.defs.market.resources import MarketSourceResource
-from coinwatch_assets.defs.quality.checks import ohlcv_quality_checks
-from coinwatch_assets.defs.quality.freshness import (
-    ohlcv_freshness,
-    ohlcv_freshness_job,
-    ohlcv_freshness_schedule,
-)
-from coinwatch_assets.defs.quality.repair import gap_repair_sensor
+from coinwatch_assets.defs.market.venue import build_venue
+from coinwatch_assets.defs.quality.divergence import divergence_definitions
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.schema import migrate_database_job
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
+from coinwatch_assets.lib.venues import Venue, load_venues
 
 
 def _env_or_none(name: str) -> dg.EnvVar | None:
@@ -32,32 +23,36 @@ def _env_or_none(name: str) -> dg.EnvVar | None:
     return dg.EnvVar(name) if os.environ.get(name) else None
 
 
-database = DatabaseResource(
-    url=_env_or_none("COINWATCH_DATABASE_URL"),
-    sqlite_path=os.environ.get("COINWATCH_SQLITE_PATH", "data/coinwatch.sqlite"),
-)
+def shared_definitions(database: DatabaseResource) -> dg.Definitions:
+    """Resources and jobs every domain shares."""
+    return dg.Definitions(
+        jobs=[migrate_database_job],
+        resources={
+            "io_manager": CoinwatchIOManager(database=database),
+            "database": database,
+            "quality_policy": QualityPolicyResource(),
+        },
+    )
 
-defs = dg.Definitions(
-    assets=[markets, ohlcv, ohlcv_1h],
-    asset_checks=[ohlcv_quality_checks, ohlcv_freshness],
-    jobs=[ohlcv_freshness_job, migrate_database_job],
-    schedules=[
-        ohlcv_intraday_schedule,
-        ohlcv_daily_close_schedule,
-        markets_schedule,
-        ohlcv_freshness_schedule,
-    ],
-    sensors=[symbol_discovery_sensor, gap_repair_sensor, derived_automation_sensor],
-    resources={
-        "io_manager": CoinwatchIOManager(database=database),
-        "database": database,
-        "quality_policy": QualityPolicyResource(),
-        "market_source": MarketSourceResource(
-            source=SETTINGS.source,
-            exchange=SETTINGS.exchange,
-            ccxt_config=_env_or_none("COINWATCH_CCXT_CONFIG") or "",
-        ),
-    },
+
+def build_definitions(venues: list[Venue], database: DatabaseResource) -> dg.Definitions:
+    """The code location: the shared parts, one factory call per venue, cross-venue checks."""
+    built = [build_venue(venue) for venue in venues]
+    return dg.Definitions.merge(
+        shared_definitions(database),
+        *(venue.definitions() for venue in built),
+        divergence_definitions([(v.venue, v.ohlcv) for v in built]),
+    )
+
+
+# Read once at load: the venues shape the definitions (keys, partitions, pools, schedules).
+VENUES = load_venues()
+defs = build_definitions(
+    VENUES,
+    DatabaseResource(
+        url=_env_or_none("COINWATCH_DATABASE_URL"),
+        sqlite_path=os.environ.get("COINWATCH_SQLITE_PATH", "data/coinwatch.sqlite"),
+    ),
 )
 
 # --- run-failure monitor (issue 12): pipeline_errors rows and the optional webhook alert ---
@@ -93,7 +88,7 @@ OHLCV_FRESHNESS = dg.FreshnessPolicy.time_window(
 
 def _ui_attributes(spec: dg.AssetSpec) -> dg.AssetSpec:
     spec = spec.replace_attributes(owners=OWNERS)
-    if spec.key == ohlcv.key:
+    if spec.key.path[-1] == "ohlcv":  # every venue's candles
         spec = spec.replace_attributes(freshness_policy=OHLCV_FRESHNESS)
     return spec
 

@@ -1,9 +1,13 @@
-"""The coinwatch demo: offline sample data for 3 symbols x 3 days, end to end, headless.
+"""The coinwatch demo: two offline sample venues, holes found and repaired, prices compared.
 
-Materializes `markets` and `ohlcv` (last 3 complete UTC days, one run) from the `sample`
-source into the embedded SQLite database, runs the asset checks that come with them, and
-prints a summary. Settings can be overridden by the environment (see README); the defaults
-below are what `make demo` and `make dev` share, so the UI shows the demo's runs.
+For each venue of `scripts/demo_venues.yaml` (alpha, beta): materializes `<venue>/markets`,
+adds its symbols as partitions (what the discovery sensor does), fetches the last two UTC
+days and today in ONE run with the quality checks — which find the sample source's
+deliberate holes (ETH/USDT misses 02:00-02:15 every day) — then evaluates the venue's gap
+repair sensor and runs the re-fetches it requests, as the daemon would: a hole re-fetched
+unchanged is explained (`no_trades`) and the checks pass. Finally the freshness checks and
+`price_divergence_vs_beta` (beta quotes 3% above alpha: flagged, WARN). Prints the story and
+the final state; `make dev` shows the same instance and data in the UI.
 """
 
 import os
@@ -15,10 +19,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_ENV = {
-    "COINWATCH_SOURCE": "sample",
-    "COINWATCH_SYMBOLS": "BTC/USDT,ETH/USDT,SOL/USDT",
+    "COINWATCH_CONFIG": str(ROOT / "scripts" / "demo_venues.yaml"),
     "DAGSTER_HOME": str(ROOT / ".dagster_home"),
 }
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 
 
 def main() -> int:
@@ -36,96 +41,146 @@ def main() -> int:
 
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    import logging
 
-    from coinwatch_assets.definitions import defs
-    from coinwatch_assets.lib.market.universe import plan_symbol_changes
+    logging.getLogger("dagster").setLevel(logging.WARNING)  # the sensor's own log lines
+
+    from coinwatch_assets.definitions import VENUES, defs
 
     instance = dg.DagsterInstance.get()
     job = defs.resolve_implicit_global_asset_job_def()
     database = defs.resources["database"]
-    source = defs.resources["market_source"]
-
-    quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    job.execute_in_process(
-        instance=instance,
-        asset_selection=[dg.AssetKey("markets")],
-        run_config=quiet,
-        raise_on_error=True,
-    )
-    existing = instance.get_dynamic_partitions("symbols")
-    add, _, _ = plan_symbol_changes(database.read("markets"), existing, source.exchange_label)
-    instance.add_dynamic_partitions("symbols", add)
-    keys = list(instance.get_dynamic_partitions("symbols"))
-
     today = datetime.now(UTC).date()
-    first, last = today - timedelta(days=3), today - timedelta(days=1)
-    result = job.execute_in_process(
-        instance=instance,
-        asset_selection=[dg.AssetKey("ohlcv")],
-        tags={
-            "dagster/asset_partition_range_start": f"{first}|{keys[0]}",
-            "dagster/asset_partition_range_end": f"{last}|{keys[-1]}",
-        },
-        run_config=quiet,
-        raise_on_error=False,
-    )
-    # A failed check is a finding about the data, not a failed demo: exit non-zero only when
-    # partitions were not stored.
-    complete = print_summary(result, database, first, last, keys, time.perf_counter() - started)
-    return 0 if complete else 1
-
-
-def print_summary(result, database, first, last, keys, seconds: float) -> bool:
-    """Prints rows, holes and check outcomes per symbol; True when every partition landed."""
-    from collections import defaultdict
-
-    from coinwatch_assets.lib.settings import Settings
-
-    timeframe = Settings.from_env().timeframe
-    rows = database.read("ohlcv")
-    gaps = database.read("ohlcv_gaps")
-    landed = {
-        e.partition for e in result.get_asset_materialization_events() if e.partition is not None
-    }
-    passed: dict[tuple[str, str], list[bool]] = defaultdict(list)
-    unpartitioned = []
-    for check in result.get_asset_check_evaluations():
-        if check.partition is None:
-            unpartitioned.append(check)
-            continue
-        passed[(check.partition.split("|")[1], check.check_name)].append(check.passed)
-    names = sorted({name for _, name in passed})
-    print(f"\ncoinwatch demo: {len(keys)} symbols x {first} .. {last} ({timeframe} candles)")
-    print(f"database: {database.storage().display_url}")
-    header = f"{'symbol':10s} {'rows':>5s} {'holes':>5s} {'missing':>7s}"
-    print(header + "".join(f"  {n:>17s}" for n in names))
-    for key in keys:
-        symbol = key.replace("-", "/")
-        mine = rows[rows["symbol"] == symbol]
-        holes = gaps[gaps["symbol"] == symbol]
-        line = f"{symbol:10s} {len(mine):5d} {len(holes):5d} {holes['missing_candles'].sum():7d}"
-        for name in names:
-            outcome = passed[(key, name)]
-            line += f"  {f'{sum(outcome)}/{len(outcome)} days pass':>17s}"
-        print(line)
-    for check in unpartitioned:
-        verdict = "passed" if check.passed else f"failed ({check.severity.value})"
-        print(f"{check.check_name}: {verdict}")
-        if check.check_name == "ohlcv_freshness" and not check.passed:
-            print("  (the demo stores complete days only; the intraday schedule keeps today fresh)")
-    if len(gaps):
-        print("\nholes (table ohlcv_gaps):")
-        print(gaps[["symbol", "gap_start", "gap_end", "missing_candles", "reason"]].to_string())
-        print(
-            "The sample source leaves these holes on purpose. `ohlcv_no_gaps` fails (ERROR,\n"
-            "blocking) until gap_repair_sensor has re-fetched them and classified them\n"
-            "(no_trades / confirmed): run `make dev` and watch it under Automation."
+    first = today - timedelta(days=2)
+    print(f"coinwatch demo: venues {', '.join(v.name or '-' for v in VENUES)}, {first} .. {today}")
+    print(f"database: {database.storage().display_url}\n")
+    stored, final = 0, []
+    for venue in VENUES:
+        name = venue.name
+        job.execute_in_process(
+            instance=instance, asset_selection=[dg.AssetKey([name, "markets"])], run_config=QUIET
         )
-    complete = len(landed) == len(keys) * 3
-    state = "all partitions stored" if complete else "SOME PARTITIONS WERE NOT STORED"
-    print(f"\n{len(landed)} partitions in one run: {state} ({seconds:.1f} s incl. start-up)")
-    print("open the UI on the same data: make dev")
-    return complete
+        keys = discover(instance, database, venue)
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=[dg.AssetKey([name, "ohlcv"])],
+            tags={RANGE[0]: f"{first}|{keys[0]}", RANGE[1]: f"{today}|{keys[-1]}"},
+            run_config=QUIET,
+            raise_on_error=False,
+        )
+        landed = [e for e in result.get_asset_materialization_events() if e.partition]
+        stored += len(landed)
+        failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+        print(f"[{name}] fetched {len(landed)} partitions in one run; checks found holes:")
+        for e in failed:
+            print(f"  {e.partition}: {e.check_name} failed: {e.description}")
+        repairs = repair(dg, instance, defs, job, name)
+        print(f"[{name}] gap repair sensor: {repairs} re-fetch(es) run, as the daemon would")
+        fresh = run_checks(
+            dg, instance, job, [dg.AssetCheckKey(dg.AssetKey([name, "ohlcv"]), "ohlcv_freshness")]
+        )
+        final += fresh + latest_checks(dg, instance, name)
+    divergence = run_checks(
+        dg,
+        instance,
+        job,
+        [dg.AssetCheckKey(dg.AssetKey(["alpha", "ohlcv"]), "price_divergence_vs_beta")],
+    )
+    print_summary(database, final, divergence)
+    unexplained = [e for e in final if not e.passed]
+    ok = not unexplained and stored == len(VENUES) * 9
+    verdict = "every check passed or explained" if ok else f"{len(unexplained)} check(s) failing"
+    print(f"\nfinal state: {verdict} ({time.perf_counter() - started:.1f} s); UI: make dev")
+    return 0 if ok else 1
+
+
+def discover(instance, database, venue) -> list[str]:
+    """Add the venue's symbols as partitions (the discovery sensor's job, minus the backfill)."""
+    from coinwatch_assets.lib.market.universe import plan_symbol_changes
+
+    partitions = venue.named("symbols")
+    existing = instance.get_dynamic_partitions(partitions)
+    add, _, _ = plan_symbol_changes(database.read("markets"), existing, venue.exchange_label)
+    instance.add_dynamic_partitions(partitions, add)
+    return list(instance.get_dynamic_partitions(partitions))
+
+
+def repair(dg, instance, defs, job, name: str) -> int:
+    """Evaluate the venue's gap repair sensor (no backoff) and run what it requests."""
+    from coinwatch_assets.defs.quality.resources import QualityPolicyResource
+
+    sensor = defs.get_sensor_def(f"{name}_gap_repair_sensor")
+    done = 0
+    for _ in range(3):
+        context = dg.build_sensor_context(
+            instance=instance,
+            resources={
+                "database": defs.resources["database"],
+                "quality_policy": QualityPolicyResource(base_delay_seconds=0),
+            },
+        )
+        result = sensor(context)
+        requests = getattr(result, "run_requests", None) or []
+        if not requests:
+            return done
+        for request in requests:
+            subset = job.get_subset(
+                asset_selection=set(request.asset_selection),
+                asset_check_selection=set(request.asset_check_keys or []),
+            )
+            subset.execute_in_process(
+                instance=instance,
+                partition_key=request.partition_key,
+                tags=request.tags,
+                run_config=QUIET,
+                raise_on_error=False,
+            )
+            done += 1
+    return done
+
+
+def run_checks(dg, instance, job, keys) -> list:
+    subset = job.get_subset(asset_selection=set(), asset_check_selection=set(keys))
+    result = subset.execute_in_process(instance=instance, run_config=QUIET, raise_on_error=False)
+    return list(result.get_asset_check_evaluations())
+
+
+def latest_checks(dg, instance, name: str) -> list:
+    """The latest evaluation of each partitioned check of the venue's ohlcv, per partition."""
+    from dagster._core.storage.event_log.base import PartitionKeyFilter
+
+    asset = dg.AssetKey([name, "ohlcv"])
+    out = []
+    for key in instance.get_materialized_partitions(asset):
+        for check in ("ohlcv_no_gaps", "ohlcv_integrity", "ohlcv_price_jumps"):
+            check_key = dg.AssetCheckKey(asset, check)
+            records = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+                [check_key], partition_filter=PartitionKeyFilter(key=key)
+            )
+            record = records.get(check_key)
+            if record is not None and record.event is not None:
+                out.append(record.event.dagster_event.event_specific_data)
+    return out
+
+
+def print_summary(database, final, divergence) -> None:
+    rows, gaps = database.read("ohlcv"), database.read("ohlcv_gaps")
+    print(f"\n{'venue':6s} {'symbol':10s} {'rows':>5s} {'holes':>5s}  reasons")
+    for (exchange, symbol), mine in rows.groupby(["exchange", "symbol"]):
+        holes = gaps[(gaps["exchange"] == exchange) & (gaps["symbol"] == symbol)]
+        reasons = ", ".join(sorted(set(holes["reason"]))) or "-"
+        print(f"{exchange:6s} {symbol:10s} {len(mine):5d} {len(holes):5d}  {reasons}")
+    passed = sum(e.passed for e in final)
+    print(f"\nchecks (latest per partition): {passed} of {len(final)} passed")
+    for e in final:
+        if not e.passed:
+            print(f"  FAILING {e.asset_key.to_user_string()} {e.partition or ''} {e.check_name}")
+    for e in divergence:
+        state = "passed" if e.passed else f"FLAGGED ({e.severity.value})"
+        print(f"{e.asset_key.to_user_string()} {e.check_name}: {state}: {e.description}")
+        if not e.passed:
+            print("  (deliberate: beta's prices sit 3% above alpha's in demo_venues.yaml)")
 
 
 if __name__ == "__main__":

@@ -145,6 +145,36 @@ def _cell_counts(spec: TableSpec, frame: pd.DataFrame, where: Slice) -> dict[str
     return labels.value_counts().to_dict()
 
 
+def partition_row_counts(
+    spec: TableSpec, pdef: dg.PartitionsDefinition, keys: list[str], frame: pd.DataFrame
+) -> dict[str, int] | None:
+    """Rows of `frame` per partition key (day x key columns); None when not countable."""
+    dims = _dimensions(pdef)
+    time_dims = [d for _, d in dims if isinstance(d, dg.TimeWindowPartitionsDefinition)]
+    if spec.time_column is None or len(time_dims) != 1 or "%H" in time_dims[0].fmt:
+        return None
+    others = [(n, spec.key_columns[n]) for n, d in dims if n in spec.key_columns]
+    if len(others) != len(dims) - 1:
+        return None
+    if frame is None or frame.empty:
+        return dict.fromkeys(keys, 0)
+    parts = [pd.to_datetime(frame[spec.time_column], utc=True).dt.strftime(time_dims[0].fmt)]
+    parts += [frame[column] for _, (column, _) in others]
+    counts = (
+        pd.Series(1, index=pd.MultiIndex.from_arrays(parts))
+        .groupby(level=list(range(len(parts))))
+        .size()
+    )
+    lookup = {k if isinstance(k, tuple) else (k,): int(v) for k, v in counts.items()}
+    time_name = next(n for n, d in dims if d is time_dims[0])
+    out = {}
+    for key in keys:
+        named = _key_parts(pdef, key)
+        cell = (named[time_name], *(to_value(named[n]) for n, (_, to_value) in others))
+        out[str(key)] = lookup.get(cell, 0)
+    return out
+
+
 def _run_tags(context: dg.OutputContext) -> Mapping[str, str]:
     try:
         return context.step_context.dagster_run.tags
@@ -196,6 +226,24 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
                     f"are kept (run tag {REPLACE_TAG}=true replaces the slice)"
                 )
         context.add_output_metadata(self._metadata(spec, where, result, storage.backend, keys))
+        if keys is not None and len(keys) > 1:
+            self._per_partition_counts(context, spec, keys, obj)
+
+    @staticmethod
+    def _per_partition_counts(
+        context: dg.OutputContext, spec: TableSpec, keys: list[str], obj: pd.DataFrame
+    ) -> None:
+        # A single-run backfill records one materialization per partition: each carries the
+        # rows of ITS day and symbol, not the run's total (dagster/row_count plots per key).
+        counts = partition_row_counts(spec, context.asset_partitions_def, keys, obj)
+        if counts is None:
+            return
+        for key, count in counts.items():
+            context.step_context.add_asset_metadata(
+                {"dagster/row_count": count, "partition_rows": count},
+                asset_key=context.asset_key,
+                partition_key=key,
+            )
 
     @staticmethod
     def _metadata(

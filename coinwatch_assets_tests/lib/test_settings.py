@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from coinwatch_assets.lib.settings import Settings, SettingsError
+from coinwatch_assets.lib.venues import VenueConfigError, load_venues
 
 
 @pytest.mark.parametrize(
@@ -18,7 +18,6 @@ from coinwatch_assets.lib.settings import Settings, SettingsError
         ({"COINWATCH_START_DATE": "2024-1-1"}, ["COINWATCH_START_DATE", "YYYY-MM-DD"]),
         ({"COINWATCH_START_DATE": "2024-02-30"}, ["COINWATCH_START_DATE"]),
         ({"COINWATCH_EXCHANGE": "binanse"}, ["COINWATCH_EXCHANGE", "ccxt", "did you mean binance"]),
-        ({"COINWATCH_EXCHANGE": "sample", "COINWATCH_SOURCE": "live"}, ["COINWATCH_SOURCE=live"]),
         ({"COINWATCH_CCXT_CONFIG": "[1, 2]"}, ["COINWATCH_CCXT_CONFIG", "JSON object", "list"]),
         ({"COINWATCH_CCXT_CONFIG": '"apiKey"'}, ["COINWATCH_CCXT_CONFIG", "JSON object"]),
         ({"COINWATCH_DATABASE_URL": "mysql://u@h/db"}, ["COINWATCH_DATABASE_URL", "'mysql'"]),
@@ -27,8 +26,8 @@ from coinwatch_assets.lib.settings import Settings, SettingsError
     ],
 )
 def test_bad_values_name_the_variable_and_the_fix(env: dict, needles: list[str]) -> None:
-    with pytest.raises(SettingsError) as err:
-        Settings.from_env(env)
+    with pytest.raises(VenueConfigError) as err:
+        load_venues(env)
     for needle in needles:
         assert needle in str(err.value)
 
@@ -42,8 +41,8 @@ def test_bad_values_name_the_variable_and_the_fix(env: dict, needles: list[str])
     ],
 )
 def test_database_url_problems_never_show_the_password(url: str) -> None:
-    with pytest.raises(SettingsError) as err:
-        Settings.from_env({"COINWATCH_DATABASE_URL": url})
+    with pytest.raises(VenueConfigError) as err:
+        load_venues({"COINWATCH_DATABASE_URL": url})
     text = str(err.value)
     assert "COINWATCH_DATABASE_URL" in text and "SECRET" not in text and "db.example" not in text
     if "notaport" not in url:
@@ -51,13 +50,13 @@ def test_database_url_problems_never_show_the_password(url: str) -> None:
 
 
 def test_ccxt_config_errors_never_quote_the_value() -> None:
-    with pytest.raises(SettingsError) as err:
-        Settings.from_env({"COINWATCH_CCXT_CONFIG": '{"apiKey": "SECRET", "secret": '})
+    with pytest.raises(VenueConfigError) as err:
+        load_venues({"COINWATCH_CCXT_CONFIG": '{"apiKey": "SECRET", "secret": '})
     assert "not valid JSON" in str(err.value) and "SECRET" not in str(err.value)
 
 
 def test_good_values_pass_and_secrets_are_not_kept() -> None:
-    s = Settings.from_env(
+    (venue,) = load_venues(
         {
             "COINWATCH_EXCHANGE": "kraken",
             "COINWATCH_START_DATE": "2023-06-01",
@@ -65,16 +64,20 @@ def test_good_values_pass_and_secrets_are_not_kept() -> None:
             "COINWATCH_DATABASE_URL": "postgresql://app:p%40ss-SECRET@db.example:5432/coinwatch",
         }
     )
-    assert (s.exchange, s.start_date, s.source) == ("kraken", "2023-06-01", "live")
-    assert "SECRET" not in repr(s)
-    assert Settings.from_env({"COINWATCH_EXCHANGE": "sample"}).exchange_label == "sample"
-    assert Settings.from_env({"COINWATCH_DATABASE_URL": "sqlite:///data/x.sqlite"})
+    assert (venue.exchange, venue.start_date.isoformat(), venue.source) == (
+        "kraken",
+        "2023-06-01",
+        "live",
+    )
+    assert "SECRET" not in repr(venue)
+    assert load_venues({"COINWATCH_EXCHANGE": "sample"})[0].exchange_label == "sample"
+    assert load_venues({"COINWATCH_DATABASE_URL": "sqlite:///data/x.sqlite"})
 
 
 @pytest.mark.parametrize(
     ("variable", "value", "needle"),
     [
-        ("COINWATCH_START_DATE", "20240101", "COINWATCH_START_DATE must be a date written"),
+        ("COINWATCH_START_DATE", "20240101", "must be a date written YYYY-MM-DD"),
         ("COINWATCH_DATABASE_URL", "postgresql://u:p@ss-SECRET@h/db", "Percent-encode"),
         ("COINWATCH_CCXT_CONFIG", "[]", "COINWATCH_CCXT_CONFIG must be a JSON object"),
     ],

@@ -1,4 +1,4 @@
-"""The market-data source as a Dagster resource (ccxt exchange or offline sample)."""
+"""A venue's market-data source as a Dagster resource (ccxt exchange or offline sample)."""
 
 import dagster as dg
 
@@ -7,16 +7,27 @@ from coinwatch_assets.lib.sources.factory import build_source, parse_ccxt_config
 
 
 class MarketSourceResource(dg.ConfigurableResource):
-    """Where markets and candles come from: `live` (ccxt) or `sample` (offline, seeded)."""
+    """Where a venue's markets and candles come from: `live` (ccxt) or `sample` (offline)."""
 
     source: str = "live"
     exchange: str = "binance"
     # The `exchange` value rows carry; by default `sample` for the sample source and the ccxt
     # id otherwise. Lets the offline source play a venue (tests, demos).
     label: str | None = None
-    # JSON merged into the ccxt constructor config; may carry API keys, so it is set from
-    # COINWATCH_CCXT_CONFIG through dg.EnvVar and never logged.
+    # JSON merged into the ccxt constructor config (explicit, e.g. in tests)...
     ccxt_config: str = ""
+    # ...else the NAME of the environment variable holding it: it may carry API keys, so only
+    # the name is config (shown in the UI); the value is read through dg.EnvVar at run time.
+    ccxt_config_env: str = ""
+    # The universe: explicit ccxt symbols (win), else the top N by 24h volume in `quote`.
+    symbols: list[str] = []
+    top_n: int = 10
+    quote: str = "USDT"
+    # The venue's request budget, enforced for every request of its client.
+    requests_per_minute: int = 1200
+    # The sample source only: seed of its random walk and a relative price offset.
+    seed: int = 0
+    price_offset: float = 0.0
     # Retries of transient exchange errors (rate limits, timeouts) before a run fails.
     max_attempts: int = 5
     base_delay_seconds: float = 0.5
@@ -29,6 +40,12 @@ class MarketSourceResource(dg.ConfigurableResource):
             return self.label
         return "sample" if self.source == "sample" else self.exchange
 
+    def ccxt_settings(self) -> dict:
+        if self.ccxt_config or not self.ccxt_config_env:
+            return parse_ccxt_config(self.ccxt_config)
+        text = dg.EnvVar(self.ccxt_config_env).get_value()
+        return parse_ccxt_config(text, self.ccxt_config_env)
+
     def build(self) -> MarketDataSource:
         from coinwatch_assets.lib.sources.retry import RetryPolicy
 
@@ -38,7 +55,13 @@ class MarketSourceResource(dg.ConfigurableResource):
             max_delay=self.max_delay_seconds,
         )
         if self.source == "sample":
-            return build_source("sample", label=self.exchange_label)
+            return build_source(
+                "sample", label=self.exchange_label, seed=self.seed, price_offset=self.price_offset
+            )
         return build_source(
-            self.source, self.exchange, parse_ccxt_config(self.ccxt_config), retry=retry
+            self.source,
+            self.exchange,
+            self.ccxt_settings(),
+            retry=retry,
+            requests_per_minute=self.requests_per_minute,
         )

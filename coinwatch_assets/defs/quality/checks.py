@@ -11,8 +11,7 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
-from coinwatch_assets.defs.market.assets import EXCHANGE, ohlcv
-from coinwatch_assets.defs.market.partitions import SETTINGS, ohlcv_partitions
+from coinwatch_assets.defs.market.partitions import split_key
 from coinwatch_assets.defs.quality.reporting import blocking_failure, with_gaps_query
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.quality.targets import materialization_targets, with_target
@@ -35,34 +34,44 @@ from coinwatch_assets.lib.quality.window import (
 from coinwatch_assets.lib.storage.slices import Cell, Slice
 from coinwatch_assets.lib.storage.tables import table_spec
 from coinwatch_assets.lib.symbols import key_to_symbol
+from coinwatch_assets.lib.venues import Venue
 
 NO_GAPS = "ohlcv_no_gaps"
 INTEGRITY = "ohlcv_integrity"
 PRICE_JUMPS = "ohlcv_price_jumps"
 
-CHECK_SPECS = [
-    dg.AssetCheckSpec(
-        NO_GAPS,
-        asset=ohlcv,
-        partitions_def=ohlcv_partitions,
-        blocking=True,
-        description="Every closed candle of the day is stored; holes are listed in ohlcv_gaps.",
-    ),
-    dg.AssetCheckSpec(
-        INTEGRITY,
-        asset=ohlcv,
-        partitions_def=ohlcv_partitions,
-        blocking=True,
-        description="low <= open,close <= high; prices > 0; volume >= 0; stamps on the grid.",
-    ),
-    dg.AssetCheckSpec(
-        PRICE_JUMPS,
-        asset=ohlcv,
-        partitions_def=ohlcv_partitions,
-        description="No close-to-close move beyond the jump threshold (WARN: review them).",
-    ),
-]
-CHECK_KEYS = [spec.key for spec in CHECK_SPECS]
+
+def check_specs(ohlcv: dg.AssetsDefinition) -> list[dg.AssetCheckSpec]:
+    """The three partitioned checks of a venue's `ohlcv`."""
+    pdef = ohlcv.partitions_def
+    return [
+        dg.AssetCheckSpec(
+            NO_GAPS,
+            asset=ohlcv.key,
+            partitions_def=pdef,
+            blocking=True,
+            description="Every closed candle of the day is stored; holes are listed in ohlcv_gaps.",
+        ),
+        dg.AssetCheckSpec(
+            INTEGRITY,
+            asset=ohlcv.key,
+            partitions_def=pdef,
+            blocking=True,
+            description="low <= open,close <= high; prices > 0; volume >= 0; stamps on the grid.",
+        ),
+        dg.AssetCheckSpec(
+            PRICE_JUMPS,
+            asset=ohlcv.key,
+            partitions_def=pdef,
+            description="No close-to-close move beyond the jump threshold (WARN: review them).",
+        ),
+    ]
+
+
+def check_keys(asset_key: dg.AssetKey) -> list[dg.AssetCheckKey]:
+    return [dg.AssetCheckKey(asset_key, name) for name in (NO_GAPS, INTEGRITY, PRICE_JUMPS)]
+
+
 SEVERITY = {"error": dg.AssetCheckSeverity.ERROR, "warn": dg.AssetCheckSeverity.WARN}
 
 
@@ -72,6 +81,7 @@ def day_window(day: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def gaps_evaluation(
+    asset_key: dg.AssetKey,
     key: str,
     findings: WindowFindings,
     rows: pd.DataFrame,
@@ -101,7 +111,7 @@ def gaps_evaluation(
     if findings.grid_error:
         meta["grid_error"] = findings.grid_error
     return dg.AssetCheckEvaluation(
-        asset_key=ohlcv.key,
+        asset_key=asset_key,
         check_name=NO_GAPS,
         passed=severity is None,
         severity=SEVERITY.get(severity or "error"),
@@ -116,10 +126,12 @@ def gaps_evaluation(
     )
 
 
-def integrity_evaluation(key: str, findings: WindowFindings) -> dg.AssetCheckEvaluation:
+def integrity_evaluation(
+    asset_key: dg.AssetKey, key: str, findings: WindowFindings
+) -> dg.AssetCheckEvaluation:
     broken = findings.broken_rules
     return dg.AssetCheckEvaluation(
-        asset_key=ohlcv.key,
+        asset_key=asset_key,
         check_name=INTEGRITY,
         passed=not broken,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -131,7 +143,7 @@ def integrity_evaluation(key: str, findings: WindowFindings) -> dg.AssetCheckEva
 
 
 def jumps_evaluation(
-    key: str, findings: WindowFindings, threshold: float
+    asset_key: dg.AssetKey, key: str, findings: WindowFindings, threshold: float
 ) -> dg.AssetCheckEvaluation:
     jumps = findings.jumps if findings.jumps is not None else pd.DataFrame()
     meta: dict[str, object] = {"jumps": len(jumps), "threshold": threshold}
@@ -139,7 +151,7 @@ def jumps_evaluation(
         meta["examples"] = examples(jumps, ("prev_close", "move"))
         meta["largest_move"] = float(jumps["move"].abs().max())
     return dg.AssetCheckEvaluation(
-        asset_key=ohlcv.key,
+        asset_key=asset_key,
         check_name=PRICE_JUMPS,
         passed=not len(jumps),
         severity=dg.AssetCheckSeverity.WARN,
@@ -175,6 +187,7 @@ def listing_window(
 
 
 def evaluate_partitions(
+    asset_key: dg.AssetKey,
     keys: list[str],
     candles: pd.DataFrame,
     previous: pd.DataFrame,
@@ -199,9 +212,9 @@ def evaluate_partitions(
     old_by_symbol = dict(tuple(previous.groupby("symbol", sort=False)))
     registry, evaluations = [], []
     for key in keys:
-        parts = ohlcv_partitions.get_partition_key_from_str(key).keys_by_dimension
-        symbol = key_to_symbol(parts["symbol"])
-        start, end = day_window(parts["date"])
+        day_key, symbol_key = split_key(key)
+        symbol = key_to_symbol(symbol_key)
+        start, end = day_window(day_key)
         as_of = (fetched_at or {}).get(key, now)
         series = by_symbol.get(symbol, candles.iloc[:0])
         day = series[(series["ts"] >= start) & (series["ts"] < end)]
@@ -227,62 +240,88 @@ def evaluate_partitions(
         )
         registry.append(rows)
         evaluations += [
-            gaps_evaluation(key, findings, rows, status=status, as_of=as_of),
-            integrity_evaluation(key, findings),
-            jumps_evaluation(key, findings, jump_threshold),
+            gaps_evaluation(asset_key, key, findings, rows, status=status, as_of=as_of),
+            integrity_evaluation(asset_key, key, findings),
+            jumps_evaluation(asset_key, key, findings, jump_threshold),
         ]
     frames = [r for r in registry if len(r)]
     return (pd.concat(frames, ignore_index=True) if frames else empty_registry()), evaluations
 
 
-def _fetch_times(instance: dg.DagsterInstance, keys: list[str]) -> tuple[dict, dict]:
+def _fetch_times(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, keys: list[str]
+) -> tuple[dict, dict]:
     raw: dict[str, str] = {}
-    targets = materialization_targets(instance, keys, raw)
+    targets = materialization_targets(instance, asset_key, keys, raw)
     return targets, {k: pd.Timestamp(v).tz_convert("UTC") for k, v in raw.items()}
 
 
-@dg.multi_asset_check(specs=CHECK_SPECS, name="ohlcv_quality_checks", compute_kind="python")
-def ohlcv_quality_checks(
+def build_quality_checks(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
+    """The venue's `ohlcv` checks, one step per run; reads and writes pinned to the venue."""
+    specs = check_specs(ohlcv)
+    pdef = ohlcv.partitions_def
+    exchange, timeframe = venue.exchange_label, venue.timeframe
+
+    @dg.multi_asset_check(
+        specs=specs, name=venue.named("ohlcv_quality_checks"), compute_kind="python"
+    )
+    def ohlcv_quality_checks(
+        context: dg.AssetCheckExecutionContext,
+        database: DatabaseResource,
+        quality_policy: QualityPolicyResource,
+    ) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
+        """Holes, integrity and price jumps of every (day, symbol) of the run; holes to gaps."""
+        yield from _run_checks(context, database, quality_policy, specs, pdef, exchange, timeframe)
+
+    return ohlcv_quality_checks
+
+
+def _run_checks(
     context: dg.AssetCheckExecutionContext,
     database: DatabaseResource,
     quality_policy: QualityPolicyResource,
+    specs: list[dg.AssetCheckSpec],
+    pdef: dg.PartitionsDefinition,
+    exchange: str,
+    timeframe: str,
 ) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
-    """Holes, integrity and price jumps of every (day, symbol) of the run; holes to ohlcv_gaps."""
+    asset_key = specs[0].asset_key
     keys = list(context.partition_keys)
     candles_spec, gaps_spec = table_spec("ohlcv"), table_spec("ohlcv_gaps")
-    pins = {"exchange": EXCHANGE, "timeframe": SETTINGS.timeframe}
+    pins = {"exchange": exchange, "timeframe": timeframe}
     storage = database.storage()
-    candles_where = partition_slice(candles_spec, "ohlcv", ohlcv_partitions, keys).pinned(pins)
+    candles_where = partition_slice(candles_spec, "ohlcv", pdef, keys).pinned(pins)
     candles = storage.read(candles_spec, candles_where)
-    where = partition_slice(gaps_spec, "ohlcv_gaps", ohlcv_partitions, keys).pinned(pins)
+    where = partition_slice(gaps_spec, "ohlcv_gaps", pdef, keys).pinned(pins)
     previous = storage.read(gaps_spec, where)
     symbols = sorted({key_to_symbol(k.split("|", 1)[1]) for k in keys})
     listed = Slice("ohlcv", "ts", tuple(Cell(equals=(("symbol", s),)) for s in symbols))
-    targets, fetched_at = _fetch_times(context.instance, keys)
+    targets, fetched_at = _fetch_times(context.instance, asset_key, keys)
     registry, evaluations = evaluate_partitions(
+        asset_key,
         keys,
         candles,
         previous,
-        exchange=EXCHANGE,
-        timeframe=SETTINGS.timeframe,
+        exchange=exchange,
+        timeframe=timeframe,
         now=pd.Timestamp.now(tz="UTC"),
         policy=quality_policy.gap_policy(),
         jump_threshold=quality_policy.jump_threshold,
         fetched_at=fetched_at,
         first_candle=storage.first_times(candles_spec, listed.pinned(pins), "symbol"),
-        delisted=delisted_since(database.read("markets"), EXCHANGE),
+        delisted=delisted_since(database.read("markets"), exchange),
     )
     # One transaction replaces the registry rows of every key of the run: re-runs never
     # duplicate holes, and `attempts` carries over from the rows read above.
     result = storage.write(gaps_spec, registry, where)
     context.log.info(f"ohlcv_gaps: {result.rows_written} hole(s) for {len(keys)} partition(s)")
-    for spec in CHECK_SPECS:
+    for spec in specs:
         # The check outputs downstream steps wait on (blocking checks gate them).
         yield dg.Output(None, output_name=spec.get_python_identifier())
     # Evaluations carry their partition key, so a range run records a result per day; a
     # failed blocking ERROR evaluation fails this step after all of them are recorded.
     for evaluation in evaluations:
-        evaluation = with_gaps_query(evaluation, EXCHANGE, SETTINGS.timeframe)
+        evaluation = with_gaps_query(evaluation, exchange, timeframe)
         yield with_target(evaluation, targets.get(evaluation.partition or ""))
     # Fail with the partitions and their holes instead of Dagster's bare stack trace.
     if (failure := blocking_failure(evaluations)) is not None:

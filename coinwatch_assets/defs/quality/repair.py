@@ -10,9 +10,8 @@ evaluation of `ohlcv_no_gaps` for the partition itself (no run needed), so no lo
 import dagster as dg
 import pandas as pd
 
-from coinwatch_assets.defs.market.assets import ohlcv
-from coinwatch_assets.defs.market.partitions import SETTINGS, ohlcv_partitions, symbols_partitions
-from coinwatch_assets.defs.quality.checks import CHECK_KEYS, NO_GAPS
+from coinwatch_assets.defs.market.partitions import VenuePartitions
+from coinwatch_assets.defs.quality.checks import NO_GAPS, check_keys
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.quality.targets import materialization_targets
 from coinwatch_assets.defs.storage import DatabaseResource, partition_slice
@@ -28,17 +27,24 @@ from coinwatch_assets.lib.quality.registry import (
 )
 from coinwatch_assets.lib.storage.tables import table_spec
 from coinwatch_assets.lib.symbols import symbol_to_key
+from coinwatch_assets.lib.venues import Venue
 
 REPAIR_ATTEMPT_TAG = "coinwatch/gap_repair_attempt"
 
 
 def confirm_partition(
-    instance: dg.DagsterInstance, database: DatabaseResource, key: str, policy: GapPolicy
+    instance: dg.DagsterInstance,
+    database: DatabaseResource,
+    key: str,
+    policy: GapPolicy,
+    *,
+    venue: Venue,
+    ohlcv: dg.AssetsDefinition,
 ) -> dg.AssetCheckEvaluation | None:
     """Mark the partition's exhausted holes confirmed; its WARN result once none is missed."""
     spec = table_spec("ohlcv_gaps")
-    pins = {"exchange": SETTINGS.exchange_label, "timeframe": SETTINGS.timeframe}
-    where = partition_slice(spec, "ohlcv_gaps", ohlcv_partitions, [key]).pinned(pins)
+    pins = {"exchange": venue.exchange_label, "timeframe": venue.timeframe}
+    where = partition_slice(spec, "ohlcv_gaps", ohlcv.partitions_def, [key]).pinned(pins)
     rows = confirm_exhausted(database.read("ohlcv_gaps", where), policy)
     database.storage().write(spec, rows, where)
     if gap_severity(rows) != "warn":
@@ -51,7 +57,7 @@ def confirm_partition(
         severity=dg.AssetCheckSeverity.WARN,
         partition=key,
         blocking=True,
-        target_materialization_data=materialization_targets(instance, [key]).get(key),
+        target_materialization_data=materialization_targets(instance, ohlcv.key, [key]).get(key),
         description=f"{len(holes)} hole(s) still missing after {policy.max_repairs} repairs",
         metadata={
             "holes": len(holes),
@@ -63,52 +69,63 @@ def confirm_partition(
     )
 
 
-@dg.sensor(
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    target=[ohlcv],
-    description="Re-fetches partitions with unexplained holes (backoff, at most max_repairs).",
-)
-def gap_repair_sensor(
-    context: dg.SensorEvaluationContext,
-    database: DatabaseResource,
-    quality_policy: QualityPolicyResource,
-) -> dg.SensorResult | dg.SkipReason:
-    """Re-requests partitions whose gap check failed (with backoff), then confirms the holes."""
-    policy = quality_policy.gap_policy()
-    missed = gaps_with_reason(
-        database.storage(), MISSED, SETTINGS.exchange_label, SETTINGS.timeframe
+def build_gap_repair_sensor(
+    venue: Venue, partitions: VenuePartitions, ohlcv: dg.AssetsDefinition
+) -> dg.SensorDefinition:
+    """The venue's repair sensor: reads only its own holes, requests only its own `ohlcv`."""
+
+    @dg.sensor(
+        name=venue.named("gap_repair_sensor"),
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        target=[ohlcv],
+        description="Re-fetches partitions with unexplained holes (backoff, at most max_repairs).",
     )
-    if missed.empty:
-        return dg.SkipReason("no unexplained holes in ohlcv_gaps")
-    plan = plan_repairs(missed, pd.Timestamp.now(tz="UTC"), policy)
-    symbols = set(context.instance.get_dynamic_partitions(symbols_partitions.name))
-    events = []
-    for day, symbol in plan.confirm:
-        evaluation = confirm_partition(
-            context.instance, database, f"{day}|{symbol_to_key(symbol)}", policy
-        )
-        if evaluation is not None:
-            events.append(evaluation)
-    requests = []
-    for repair in plan.requests:
-        key = f"{repair.day}|{symbol_to_key(repair.symbol)}"
-        if symbol_to_key(repair.symbol) not in symbols:
-            context.log.info(f"{key}: symbol is no longer a partition, not repaired")
-            continue
-        requests.append(
-            dg.RunRequest(
-                run_key=repair.run_key,
-                partition_key=key,
-                asset_selection=[ohlcv.key],
-                asset_check_keys=CHECK_KEYS,
-                tags={REPAIR_ATTEMPT_TAG: str(repair.attempt)},
+    def gap_repair_sensor(
+        context: dg.SensorEvaluationContext,
+        database: DatabaseResource,
+        quality_policy: QualityPolicyResource,
+    ) -> dg.SensorResult | dg.SkipReason:
+        """Re-requests partitions whose gap check failed (with backoff), then confirms the holes."""
+        policy = quality_policy.gap_policy()
+        missed = gaps_with_reason(database.storage(), MISSED, venue.exchange_label, venue.timeframe)
+        if missed.empty:
+            return dg.SkipReason("no unexplained holes in ohlcv_gaps")
+        plan = plan_repairs(missed, pd.Timestamp.now(tz="UTC"), policy)
+        symbols = set(context.instance.get_dynamic_partitions(partitions.symbols.name))
+        events = []
+        for day, symbol in plan.confirm:
+            evaluation = confirm_partition(
+                context.instance,
+                database,
+                f"{day}|{symbol_to_key(symbol)}",
+                policy,
+                venue=venue,
+                ohlcv=ohlcv,
             )
+            if evaluation is not None:
+                events.append(evaluation)
+        requests = []
+        for repair in plan.requests:
+            key = f"{repair.day}|{symbol_to_key(repair.symbol)}"
+            if symbol_to_key(repair.symbol) not in symbols:
+                context.log.info(f"{key}: symbol is no longer a partition, not repaired")
+                continue
+            requests.append(
+                dg.RunRequest(
+                    run_key=repair.run_key,
+                    partition_key=key,
+                    asset_selection=[ohlcv.key],
+                    asset_check_keys=check_keys(ohlcv.key),
+                    tags={REPAIR_ATTEMPT_TAG: str(repair.attempt)},
+                )
+            )
+        context.log.info(
+            f"{len(requests)} repair(s) requested, {len(plan.confirm)} partition(s) confirmed, "
+            f"{plan.waiting} waiting for backoff"
         )
-    context.log.info(
-        f"{len(requests)} repair(s) requested, {len(plan.confirm)} partition(s) confirmed, "
-        f"{plan.waiting} waiting for backoff"
-    )
-    if not requests and not events:
-        return dg.SkipReason(f"{plan.waiting} partition(s) waiting for their next repair")
-    return dg.SensorResult(run_requests=requests, asset_events=events)
+        if not requests and not events:
+            return dg.SkipReason(f"{plan.waiting} partition(s) waiting for their next repair")
+        return dg.SensorResult(run_requests=requests, asset_events=events)
+
+    return gap_repair_sensor

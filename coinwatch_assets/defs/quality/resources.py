@@ -22,6 +22,9 @@ class QualityPolicyResource(dg.ConfigurableResource):
     # ohlcv_freshness: the refresh schedule's interval plus this grace.
     schedule_interval_minutes: float = 5.0
     freshness_grace_minutes: float = 15.0
+    # price_divergence: relative difference of two venues' hourly closes, over the last days.
+    divergence_tolerance: float = 0.02
+    divergence_days: int = 3
 
     def gap_policy(self) -> GapPolicy:
         return GapPolicy(

@@ -10,13 +10,14 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData as Target,
 )
 
-from coinwatch_assets.defs.market.assets import ohlcv
-
 
 def materialization_targets(
-    instance: dg.DagsterInstance, keys: list[str], fetched_at: dict[str, str] | None = None
+    instance: dg.DagsterInstance,
+    asset_key: dg.AssetKey,
+    keys: list[str],
+    fetched_at: dict[str, str] | None = None,
 ) -> dict[str, Target]:
-    """{partition key: its latest `ohlcv` materialization}, for the keys that have one.
+    """{partition key: its latest materialization of `asset_key`}, for keys that have one.
 
     `fetched_at`, when given, is filled with each materialization's `fetched_at` metadata:
     the moment its candles were fetched.
@@ -24,7 +25,7 @@ def materialization_targets(
     targets: dict[str, Target] = {}
 
     def fetch(partitions: list[str], limit: int) -> None:
-        flt = dg.AssetRecordsFilter(asset_key=ohlcv.key, asset_partitions=partitions)
+        flt = dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=partitions)
         for record in instance.fetch_materializations(flt, limit=limit).records:  # newest first
             if record.partition_key is not None and record.partition_key not in targets:
                 targets[record.partition_key] = Target(

@@ -1,42 +1,36 @@
-"""ccxt timeframes (1m..1w) as durations, and the grid candles of each timeframe open on.
+"""THE timeframe module: ccxt timeframes (1s..1w) as durations, and the grid candles open on.
 
-All arithmetic is in integer epoch milliseconds, the unit ccxt and exchanges speak. Candles of
-every timeframe up to 1d open on multiples of their duration since the Unix epoch; weekly
-candles open on Mondays 00:00 UTC, but the epoch (1970-01-01) was a Thursday, so the weekly
-grid is shifted by four days.
+Durations come from ccxt's own `parse_timeframe`, grid rounding from its `round_timeframe`,
+so coinwatch and the exchange client never disagree. One set of timeframes is supported
+everywhere (sources, checks, venue validation): :data:`TIMEFRAME_MS`. All arithmetic is in
+integer epoch milliseconds, the unit ccxt and exchanges speak. Candles of every timeframe up
+to 1d open on multiples of their duration since the Unix epoch; weekly candles open on
+Mondays 00:00 UTC (the epoch, 1970-01-01, was a Thursday: the weekly grid starts 1970-01-05).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import ccxt
 import numpy as np
 import pandas as pd
+from ccxt.base.decimal_to_precision import ROUND_DOWN, ROUND_UP
 
 from coinwatch_assets.lib.quality.errors import UnknownTimeframeError
 
-MINUTE_MS = 60_000
-HOUR_MS = 60 * MINUTE_MS
-DAY_MS = 24 * HOUR_MS
-WEEK_MS = 7 * DAY_MS
-
-# Ordered shortest first so error messages and guesses read naturally.
+# The supported timeframes, shortest first so error messages and guesses read naturally:
+# those exchanges commonly offer, with a fixed length (months and years have none).
+SUPPORTED_TIMEFRAMES = (
+    "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w",
+)  # fmt: skip
 TIMEFRAME_MS: dict[str, int] = {
-    "1m": MINUTE_MS,
-    "3m": 3 * MINUTE_MS,
-    "5m": 5 * MINUTE_MS,
-    "15m": 15 * MINUTE_MS,
-    "30m": 30 * MINUTE_MS,
-    "1h": HOUR_MS,
-    "2h": 2 * HOUR_MS,
-    "4h": 4 * HOUR_MS,
-    "6h": 6 * HOUR_MS,
-    "8h": 8 * HOUR_MS,
-    "12h": 12 * HOUR_MS,
-    "1d": DAY_MS,
-    "3d": 3 * DAY_MS,
-    "1w": WEEK_MS,
+    tf: ccxt.Exchange.parse_timeframe(tf) * 1000 for tf in SUPPORTED_TIMEFRAMES
 }
+MINUTE_MS = TIMEFRAME_MS["1m"]
+HOUR_MS = TIMEFRAME_MS["1h"]
+DAY_MS = TIMEFRAME_MS["1d"]
+WEEK_MS = TIMEFRAME_MS["1w"]
 
 # 1970-01-05 (the first Monday after the epoch) is where the weekly grid starts.
 WEEK_ORIGIN_MS = 4 * DAY_MS
@@ -71,15 +65,17 @@ def grid_origin_ms(timeframe: str) -> int:
 
 
 def floor_to_grid(ts_ms: int, timeframe: str) -> int:
-    """Latest grid point <= ts_ms (Python ints, exact for any epoch-ms)."""
-    step, origin = timeframe_ms(timeframe), grid_origin_ms(timeframe)
-    return origin + ((ts_ms - origin) // step) * step
+    """Latest grid point <= ts_ms (ccxt's round_timeframe: weeks start on Mondays)."""
+    timeframe_ms(timeframe)  # refuses unsupported timeframes with our message
+    return int(ccxt.Exchange.round_timeframe(timeframe, int(ts_ms), ROUND_DOWN))
 
 
 def ceil_to_grid(ts_ms: int, timeframe: str) -> int:
     """Earliest grid point >= ts_ms."""
-    step, origin = timeframe_ms(timeframe), grid_origin_ms(timeframe)
-    return origin - ((origin - ts_ms) // step) * step
+    floor = floor_to_grid(ts_ms, timeframe)
+    if floor == ts_ms:
+        return floor
+    return int(ccxt.Exchange.round_timeframe(timeframe, int(ts_ms), ROUND_UP))
 
 
 def grid_distance_ms(ts_ms: np.ndarray, timeframe: str) -> np.ndarray:

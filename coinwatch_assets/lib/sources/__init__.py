@@ -5,6 +5,7 @@ from __future__ import annotations
 from coinwatch_assets.lib.sources.base import MARKET_COLUMNS, MarketDataSource
 from coinwatch_assets.lib.sources.errors import (
     BadMarketData,
+    SourceBanned,
     SourceError,
     SourceRejected,
     SourceUnavailable,
@@ -19,6 +20,7 @@ __all__ = [
     "MarketDataSource",
     "SourceError",
     "SourceRejected",
+    "SourceBanned",
     "SourceUnavailable",
     "UnknownSymbol",
     "UnsupportedTimeframe",

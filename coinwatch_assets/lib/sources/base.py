@@ -9,21 +9,17 @@ time window (:meth:`MarketDataSource.fetch_ohlcv`, returning the canonical frame
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
+from coinwatch_assets.lib.quality.timeframes import DAY_MS
 from coinwatch_assets.lib.sources.errors import UnknownSymbol
 
 MARKET_COLUMNS = ["exchange", "symbol", "base", "quote", "active", "quote_volume_24h"]
 DEFAULT_QUOTE = "USDT"
-DAY_MS = 86_400_000
-
-_UNIT_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": DAY_MS, "w": 7 * DAY_MS}
-_TIMEFRAME = re.compile(r"^([1-9][0-9]*)([smhdw])$")
 
 
 @runtime_checkable
@@ -54,14 +50,6 @@ class MarketDataSource(Protocol):
     ) -> pd.DataFrame:
         """Closed candles with open time in [start, end), canonical frame, sorted, no duplicates."""
         ...
-
-
-def timeframe_ms(timeframe: str) -> int:
-    """`'5m'` -> 300000. Months (`1M`) have no fixed length and are refused."""
-    match = _TIMEFRAME.match(timeframe or "")
-    if not match:
-        raise ValueError(f"timeframe {timeframe!r} is not like '1m', '5m', '1h', '1d' or '1w'")
-    return int(match.group(1)) * _UNIT_MS[match.group(2)]
 
 
 def grid_ms(tf_ms: int) -> int:

@@ -61,6 +61,10 @@ class SourceUnavailable(SourceError):
     """The exchange kept failing with transient errors (network, 429/418) after every retry."""
 
 
+class SourceBanned(SourceUnavailable):
+    """The exchange banned this client (HTTP 418) for longer than a retry may wait."""
+
+
 class BadMarketData(SourceError):
     """The exchange answered, but with candles that are malformed or make no progress."""
 

@@ -19,6 +19,7 @@ import ccxt
 import pandas as pd
 
 from coinwatch_assets.lib.ohlcv_frame import empty_ohlcv, from_ccxt_rows
+from coinwatch_assets.lib.quality.timeframes import timeframe_ms
 from coinwatch_assets.lib.sources.base import (
     DEFAULT_QUOTE,
     MARKET_COLUMNS,
@@ -27,7 +28,6 @@ from coinwatch_assets.lib.sources.base import (
     finite_or_nan,
     grid_ms,
     select_markets,
-    timeframe_ms,
 )
 from coinwatch_assets.lib.sources.errors import (
     BadMarketData,
@@ -84,6 +84,7 @@ class ExchangeSource:
         page_limit: int | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        requests_per_minute: int | None = None,
     ) -> None:
         exchange_class = getattr(ccxt, exchange_id, None)
         if exchange_id not in ccxt.exchanges or exchange_class is None:
@@ -93,6 +94,10 @@ class ExchangeSource:
         merged = deep_merge(_DEFAULT_CONFIG.get(exchange_id, {}), config or {})
         sandbox = bool(merged.pop("sandbox", False))
         merged["enableRateLimit"] = True  # never hammer a real exchange, whatever the config
+        if requests_per_minute:
+            # The venue's budget through ccxt's own throttle: `rateLimit` is the milliseconds
+            # one unit of cost takes, and endpoints with a weight (Binance klines: 2) cost more.
+            merged["rateLimit"] = 60_000 / requests_per_minute
         self.client: ccxt.Exchange = exchange_class(merged)
         if sandbox:
             self.client.set_sandbox_mode(True)

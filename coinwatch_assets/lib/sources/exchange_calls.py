@@ -10,13 +10,16 @@ cannot fix.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import ccxt
 
 from coinwatch_assets.lib.sources.errors import (
+    SourceBanned,
     SourceError,
     SourceRejected,
     SourceUnavailable,
@@ -26,6 +29,17 @@ from coinwatch_assets.lib.sources.json_answers import NotJsonAnswer, require_jso
 from coinwatch_assets.lib.sources.retry import RetryPolicy, call_with_retry, parse_retry_after
 
 T = TypeVar("T")
+_BAN = re.compile(r"\b418\b")
+
+
+def is_rate_limited(err: BaseException) -> bool:
+    """429 (`RateLimitExceeded`) or Binance's 429/418 (`DDoSProtection`)."""
+    return isinstance(err, ccxt.RateLimitExceeded | ccxt.DDoSProtection)
+
+
+def is_ban(err: BaseException) -> bool:
+    """An HTTP 418 answer: the client's IP is banned for a while (Binance)."""
+    return isinstance(err, ccxt.DDoSProtection) and bool(_BAN.search(str(err)))
 
 
 class ExchangeCalls:
@@ -58,6 +72,19 @@ class ExchangeCalls:
                 **ctx,
             )
 
+        def stop_now(err: BaseException, retry_after: float | None) -> Exception | None:
+            # A ban longer than a retry may wait stops the run at once, saying until when.
+            if not is_ban(err) or retry_after is None or retry_after <= self.policy.max_delay:
+                return None
+            until = datetime.now(UTC) + timedelta(seconds=retry_after)
+            return SourceBanned(
+                f"{what}: banned by the exchange (HTTP 418) until {until:%Y-%m-%dT%H:%M:%SZ} "
+                f"(Retry-After: {retry_after:.0f} s); runs of this venue fail until then: "
+                "lower its requests_per_minute",
+                exchange=exchange,
+                **ctx,
+            )
+
         try:
             return call_with_retry(
                 attempt,
@@ -67,6 +94,8 @@ class ExchangeCalls:
                 give_up=give_up,
                 sleep=self.sleep,
                 what=f"{exchange} {what}",
+                is_rate_limited=is_rate_limited,
+                stop_now=stop_now,
             )
         except SourceError:
             raise

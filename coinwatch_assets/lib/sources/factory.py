@@ -14,12 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from coinwatch_assets.lib.sources.base import MarketDataSource
+from coinwatch_assets.lib.venues import SOURCE_KINDS
 
-SOURCE_KINDS = ("live", "sample")
 
-
-def parse_ccxt_config(text: str | None) -> dict[str, Any]:
-    """The `COINWATCH_CCXT_CONFIG` JSON as a dict ({} when unset or blank)."""
+def parse_ccxt_config(text: str | None, name: str = "COINWATCH_CCXT_CONFIG") -> dict[str, Any]:
+    """The ccxt JSON config (from the variable `name`) as a dict ({} when unset or blank)."""
     if not text or not text.strip():
         return {}
     # The messages never quote the value: it may carry API keys.
@@ -27,12 +26,12 @@ def parse_ccxt_config(text: str | None) -> dict[str, Any]:
         config = json.loads(text)
     except json.JSONDecodeError as err:
         raise ValueError(
-            f"COINWATCH_CCXT_CONFIG is not valid JSON ({err.msg} at line {err.lineno} column "
+            f"{name} is not valid JSON ({err.msg} at line {err.lineno} column "
             f'{err.colno}): set it to a JSON object such as {{"options": {{}}}}, or unset it'
         ) from None
     if not isinstance(config, dict):
         raise ValueError(
-            "COINWATCH_CCXT_CONFIG must be a JSON object (got a JSON "
+            f"{name} must be a JSON object (got a JSON "
             f'{type(config).__name__}): e.g. {{"urls": {{"api": {{...}}}}, "options": {{}}}}'
         )
     return config
@@ -53,7 +52,11 @@ def build_source(
     if kind == "sample":
         from coinwatch_assets.lib.sources.sample import SampleSource
 
-        return SampleSource(label or "sample")
+        return SampleSource(
+            label or "sample",
+            seed=int(exchange_kwargs.get("seed", 0)),
+            price_offset=float(exchange_kwargs.get("price_offset", 0.0)),
+        )
     if kind == "live":
         from coinwatch_assets.lib.sources.exchange import ExchangeSource
 

@@ -25,13 +25,12 @@ import numpy as np
 import pandas as pd
 
 from coinwatch_assets.lib.ohlcv_frame import empty_ohlcv, to_canonical
+from coinwatch_assets.lib.quality.timeframes import DAY_MS, timeframe_ms
 from coinwatch_assets.lib.sources.base import (
-    DAY_MS,
     DEFAULT_QUOTE,
     MARKET_COLUMNS,
     Window,
     select_markets,
-    timeframe_ms,
 )
 from coinwatch_assets.lib.sources.errors import UnknownSymbol, UnsupportedTimeframe
 from coinwatch_assets.lib.sources.sample_walk import candles
@@ -85,8 +84,14 @@ def is_hole(symbol: str, ts_ms: np.ndarray | int) -> np.ndarray:
 class SampleSource:
     """:class:`~coinwatch_assets.lib.sources.base.MarketDataSource` without any network."""
 
-    def __init__(self, exchange_id: str = "sample") -> None:
+    def __init__(
+        self, exchange_id: str = "sample", *, seed: int = 0, price_offset: float = 0.0
+    ) -> None:
+        # seed: another venue's wicks and volumes; price_offset: every price x (1 + offset),
+        # a deliberate divergence between two sample venues.
         self._exchange_id = exchange_id
+        self._seed = seed
+        self._scale = 1.0 + price_offset
         self._markets = {m.symbol: m for m in SAMPLE_MARKETS}
 
     @property
@@ -142,7 +147,9 @@ class SampleSource:
             base_price=market.base_price,
             daily_quote_volume=market.quote_volume_24h or market.base_price * 1e5,
             daily_vol=market.daily_vol,
+            seed=self._seed,
         )
+        data[:, 1:5] *= self._scale
         data = data[~is_hole(symbol, data[:, 0].astype(np.int64))]
         frame = pd.DataFrame(data[:, 1:], columns=["open", "high", "low", "close", "volume"])
         frame["ts"] = pd.to_datetime(data[:, 0].astype(np.int64), unit="ms", utc=True)

@@ -13,7 +13,8 @@ import zlib
 
 import numpy as np
 
-DAY_MS = 86_400_000
+from coinwatch_assets.lib.quality.timeframes import DAY_MS
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -68,11 +69,13 @@ def candles(
     base_price: float,
     daily_quote_volume: float,
     daily_vol: float = 0.03,
+    seed: int = 0,
 ) -> np.ndarray:
     """(n, 6) `ts_ms, o, h, l, c, v` for every grid candle with open time in [first, last].
 
     `first` and `last` must be on the `tf_ms` grid; timeframes must divide a day or be whole
-    days (callers check).
+    days (callers check). `seed` (a venue's) changes wicks and volumes, never the path of
+    opens and closes, so two sample venues agree on prices unless told otherwise.
     """
     price_seed = stable_seed(symbol)
     step_seed = stable_seed(symbol, timeframe)
@@ -100,6 +103,8 @@ def candles(
         log_close = anchors(price_seed, log_base, day0 + span)
         step_sd = daily_vol * np.sqrt(span)
     wick = 0.6 * step_sd
+    if seed:
+        step_seed = stable_seed(symbol, timeframe, str(seed))
     log_high = np.maximum(log_open, log_close) + wick * np.abs(normal(step_seed, _HIGH, index))
     log_low = np.minimum(log_open, log_close) - wick * np.abs(normal(step_seed, _LOW, index))
     ts = index * tf_ms

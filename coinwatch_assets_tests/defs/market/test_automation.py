@@ -6,20 +6,20 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from coinwatch_assets.defs.market.assets import EXCHANGE, markets
-from coinwatch_assets.defs.market.automation import (
-    RANGE_END,
-    RANGE_START,
-    ohlcv_daily_close_schedule,
-    ohlcv_intraday_schedule,
-    symbol_discovery_sensor,
-)
-from coinwatch_assets.defs.market.partitions import SETTINGS
+from coinwatch_assets.defs.market.automation import RANGE_END, RANGE_START
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 from coinwatch_assets.lib.market.universe import merge_markets
 from coinwatch_assets.lib.storage.slices import Slice
 from coinwatch_assets.lib.storage.tables import table_spec
+from coinwatch_assets_tests.venue_defs import (
+    EXCHANGE,
+    VENUE,
+    markets,
+    ohlcv_daily_close_schedule,
+    ohlcv_intraday_schedule,
+    symbol_discovery_sensor,
+)
 
 
 def sample_resources(tmp_path) -> dict[str, object]:
@@ -83,7 +83,7 @@ def test_discovery_adds_symbols_requests_history_and_marks_delisted(instance, tm
 
     assert dg.materialize([markets], instance=instance, resources=resources).success
     table = database.read("markets")
-    assert table["active"].all() and len(table) == SETTINGS.top_n
+    assert table["active"].all() and len(table) == 10
 
     result = symbol_discovery_sensor(context)
     (add,) = result.dynamic_partitions_requests
@@ -92,7 +92,7 @@ def test_discovery_adds_symbols_requests_history_and_marks_delisted(instance, tm
     assert len(result.run_requests) == len(expected)
     first = result.run_requests[0]
     key = first.tags[RANGE_START].split("|")[1]
-    assert first.tags[RANGE_START] == f"{SETTINGS.start_date}|{key}"
+    assert first.tags[RANGE_START] == f"{VENUE.start_date}|{key}"
     assert first.tags[RANGE_END] == f"{datetime.now(UTC):%Y-%m-%d}|{key}"
     instance.add_dynamic_partitions("symbols", add.partition_keys)
 

@@ -4,13 +4,11 @@ requested by declarative automation only for partitions whose blocking checks pa
 import dagster as dg
 import pytest
 
-from coinwatch_assets.defs.market.assets import EXCHANGE, ohlcv
-from coinwatch_assets.defs.market.derived import ohlcv_1h
 from coinwatch_assets.defs.market.resources import MarketSourceResource
-from coinwatch_assets.defs.quality.checks import ohlcv_quality_checks
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 from coinwatch_assets.lib.market.resample import resample_ohlcv
+from coinwatch_assets_tests.venue_defs import EXCHANGE, ohlcv, ohlcv_1h, ohlcv_quality_checks
 
 CLEAN, HOLED = "2024-03-01|BTC-USDT", "2024-03-01|ETH-USDT"  # sample ETH misses 02:00-02:15
 

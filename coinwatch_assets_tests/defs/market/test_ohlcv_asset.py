@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coinwatch_assets.defs.market.assets import ohlcv
-from coinwatch_assets.lib.sources import BadMarketData, SourceUnavailable
+from coinwatch_assets.lib.sources import BadMarketData, SourceBanned
+from coinwatch_assets_tests.venue_defs import ohlcv
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 DAYS = ["2018-01-12", "2018-01-13", "2018-01-14", "2018-01-15", "2018-01-16"]
@@ -72,16 +72,14 @@ def test_malformed_kline_fails_naming_symbol_and_day_and_writes_nothing(
     pd.testing.assert_frame_equal(resources["database"].read("ohlcv"), before)
 
 
-def test_persistent_418_fails_after_bounded_retries_and_writes_nothing(
-    resources, instance, emulator
-) -> None:
+def test_a_418_ban_fails_at_once_and_writes_nothing(resources, instance, emulator) -> None:
     assert materialize(resources, instance, key="2018-01-14|LTC-BTC").success
     before = resources["database"].read("ohlcv")
     klines_before = emulator.request_counts["/api/v3/klines"]
     emulator.fail_always(418, path="/api/v3/klines")
-    with pytest.raises(SourceUnavailable, match="LTC/BTC"):
+    with pytest.raises(SourceBanned, match="LTC/BTC.*banned by the exchange .HTTP 418. until"):
         materialize(resources, instance, key="2018-01-14|LTC-BTC")
-    assert emulator.request_counts["/api/v3/klines"] - klines_before == 3  # max_attempts
+    assert emulator.request_counts["/api/v3/klines"] - klines_before == 1  # no retry: banned
     pd.testing.assert_frame_equal(resources["database"].read("ohlcv"), before)
 
 
@@ -106,3 +104,34 @@ def test_unknown_symbol_is_a_clear_error(resources, instance) -> None:
     instance.add_dynamic_partitions("symbols", ["NOPE-BTC"])
     with pytest.raises(Exception, match="NOPE/BTC"):
         materialize(resources, instance, key="2018-01-14|NOPE-BTC")
+
+
+def test_single_run_backfill_records_each_partitions_own_row_count(
+    resources, instance, recorded_5m
+) -> None:
+    days = ["2018-01-10", "2018-01-11", "2018-01-12"]
+    result = materialize(resources, instance, start=f"{days[0]}|ETH-BTC", end=f"{days[-1]}|LTC-BTC")
+    assert result.success
+    events = result.get_asset_materialization_events()
+    assert len(events) == 6
+    total = events[0].materialization.metadata["rows_written"].value
+    counts = {}
+    for event in events:
+        meta = event.materialization.metadata
+        counts[event.partition] = meta["dagster/row_count"].value
+    expected = {
+        f"{day}|{symbol.replace('/', '-')}": len(expected_rows(recorded_5m[symbol], day, day))
+        for day in days
+        for symbol in ("ETH/BTC", "LTC/BTC")
+    }
+    assert counts == expected
+    assert sum(counts.values()) == total and max(counts.values()) < total
+    # what the UI plots: each partition's latest materialization carries its own count
+    key = dg.MultiPartitionKey({"date": days[1], "symbol": "LTC-BTC"})
+    record = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=ohlcv.key, asset_partitions=[key]), limit=1
+    ).records[0]
+    assert (
+        record.asset_materialization.metadata["dagster/row_count"].value
+        == expected[f"{days[1]}|LTC-BTC"]
+    )

@@ -4,8 +4,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from coinwatch_assets.defs.market.assets import ohlcv
 from coinwatch_assets.lib.sources import SourceUnavailable
+from coinwatch_assets_tests.venue_defs import ohlcv
 
 KLINES = "/api/v3/klines"
 

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coinwatch_assets.defs.market.assets import EXCHANGE, ohlcv
 from coinwatch_assets.defs.quality.checks import NO_GAPS
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.lib.sources import BadMarketData
@@ -16,6 +15,7 @@ from coinwatch_assets.lib.storage.slices import Slice
 from coinwatch_assets.lib.storage.tables import table_spec
 from coinwatch_assets_tests.defs.quality.helpers import latest_evaluation, run
 from coinwatch_assets_tests.factories import ohlcv_frame
+from coinwatch_assets_tests.venue_defs import EXCHANGE, ohlcv
 
 DAY = "2018-01-15"
 KEY = f"{DAY}|ETH-BTC"

@@ -9,14 +9,13 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from coinwatch_assets.defs.market.assets import EXCHANGE, markets, ohlcv
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.monitor.failure_sensor import pipeline_failure_sensor
 from coinwatch_assets.defs.monitor.resources import AlertWebhookResource
-from coinwatch_assets.defs.quality.checks import ohlcv_quality_checks
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 from coinwatch_assets_tests.emulators.webhook import WebhookReceiver
+from coinwatch_assets_tests.venue_defs import EXCHANGE, markets, ohlcv, ohlcv_quality_checks
 
 DAY = "2024-03-04"
 SECRET = "s3cr3t-pw"

@@ -8,13 +8,12 @@ from typing import Any
 import dagster as dg
 from dagster._core.storage.event_log.base import PartitionKeyFilter
 
-from coinwatch_assets.defs.market.assets import ohlcv
 from coinwatch_assets.defs.quality.checks import (
     INTEGRITY,
     NO_GAPS,
     PRICE_JUMPS,
-    ohlcv_quality_checks,
 )
+from coinwatch_assets_tests.venue_defs import ohlcv, ohlcv_quality_checks
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"

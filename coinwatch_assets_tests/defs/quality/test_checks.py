@@ -8,20 +8,22 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from coinwatch_assets.defs.market.partitions import ohlcv_partitions
 from coinwatch_assets.defs.quality.checks import (
     INTEGRITY,
     NO_GAPS,
     PRICE_JUMPS,
     day_window,
-    ohlcv_quality_checks,
 )
-from coinwatch_assets.defs.quality.freshness import ohlcv_freshness
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 from coinwatch_assets.lib.quality.window import evaluate_window, rules_metadata
 from coinwatch_assets_tests.defs.quality.helpers import evaluations_by_check, latest_evaluation
 from coinwatch_assets_tests.factories import ohlcv_frame
+from coinwatch_assets_tests.venue_defs import (
+    ohlcv_freshness,
+    ohlcv_partitions,
+    ohlcv_quality_checks,
+)
 
 DAY = "2024-01-02"
 CLEAN, HOLED = f"{DAY}|BTC-USDT", f"{DAY}|ETH-USDT"

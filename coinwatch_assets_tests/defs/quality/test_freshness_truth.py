@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from coinwatch_assets.defs.market.assets import EXCHANGE, ohlcv
 from coinwatch_assets.defs.market.resources import MarketSourceResource
-from coinwatch_assets.defs.quality.freshness import freshness_description, ohlcv_freshness
+from coinwatch_assets.defs.quality.freshness import freshness_description
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
+from coinwatch_assets_tests.venue_defs import EXCHANGE, ohlcv, ohlcv_freshness
 
 
 def test_late_candles_with_the_schedule_off_say_schedules_are_off(tmp_path) -> None:

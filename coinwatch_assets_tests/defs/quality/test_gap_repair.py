@@ -14,15 +14,15 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from coinwatch_assets.defs.market.assets import ohlcv
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.quality.checks import NO_GAPS
-from coinwatch_assets.defs.quality.repair import REPAIR_ATTEMPT_TAG, gap_repair_sensor
+from coinwatch_assets.defs.quality.repair import REPAIR_ATTEMPT_TAG
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 from coinwatch_assets_tests.defs.quality.helpers import evaluations_by_check, latest_evaluation, run
 from coinwatch_assets_tests.emulators.binance import BinanceEmulator
 from coinwatch_assets_tests.shared_data import read_candles_csv, shared_path
+from coinwatch_assets_tests.venue_defs import gap_repair_sensor, ohlcv
 
 DAY = "2018-01-15"
 KEY = f"{DAY}|ADA-BTC"

@@ -7,7 +7,6 @@ import pytest
 
 from coinwatch_assets.lib.market.fetch_plan import fetch_windows, group_days
 from coinwatch_assets.lib.market.universe import delisted_since, merge_markets, plan_symbol_changes
-from coinwatch_assets.lib.settings import Settings, SettingsError
 from coinwatch_assets.lib.symbols import SymbolKeyError, key_to_symbol, symbol_to_key
 
 NOW = datetime(2024, 5, 2, 12, tzinfo=UTC)
@@ -117,26 +116,3 @@ def test_unrepresentable_symbols_are_refused(bad: str) -> None:
 def test_bad_partition_keys_are_refused(bad: str) -> None:
     with pytest.raises(SymbolKeyError, match=bad):
         key_to_symbol(bad)
-
-
-def test_settings_defaults_and_validation() -> None:
-    s = Settings.from_env({})
-    assert (s.source, s.exchange, s.timeframe, s.top_n, s.quote) == (
-        "live",
-        "binance",
-        "5m",
-        10,
-        "USDT",
-    )
-    s = Settings.from_env({"COINWATCH_SOURCE": "sample", "COINWATCH_SYMBOLS": "BTC/USDT, ETH/USDT"})
-    assert s.symbols == ("BTC/USDT", "ETH/USDT") and s.exchange_label == "sample"
-    for env, message in [
-        ({"COINWATCH_SOURCE": "csv"}, "COINWATCH_SOURCE"),
-        ({"COINWATCH_TOP_N": "ten"}, "COINWATCH_TOP_N"),
-        ({"COINWATCH_TIMEFRAME": "1w"}, "COINWATCH_TIMEFRAME"),
-        ({"COINWATCH_TIMEFRAME": "7m"}, "COINWATCH_TIMEFRAME"),
-        ({"COINWATCH_START_DATE": "yesterday"}, "COINWATCH_START_DATE"),
-        ({"COINWATCH_SYMBOLS": "BTCUSDT"}, "COINWATCH_SYMBOLS"),
-    ]:
-        with pytest.raises(SettingsError, match=message):
-            Settings.from_env(env)

@@ -1,8 +1,8 @@
-"""Timeframe parsing and grid alignment, 1m..1w."""
+"""Timeframe parsing and grid alignment, 1s..1w (one module, on ccxt's parser)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -120,3 +120,32 @@ def test_guess_timeframe() -> None:
     assert guess_timeframe(minutes[::60] + 17) == "1h"
     assert guess_timeframe(np.arange(0, 10) * 7 * 60_000) is None
     assert guess_timeframe(np.array([5])) is None
+
+
+def test_one_timeframe_module_for_sources_checks_and_venues() -> None:
+    """The sources, the checks and the venue file accept and refuse the same timeframes."""
+    import ccxt
+
+    from coinwatch_assets.lib.quality.gaps import find_gaps
+    from coinwatch_assets.lib.sources.errors import UnsupportedTimeframe
+    from coinwatch_assets.lib.sources.sample import SampleSource
+    from coinwatch_assets.lib.venues import VenueConfigError, venue_from_env
+
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    sample = SampleSource()
+    for ok in ("1s", "5m", "1d"):
+        assert len(sample.fetch_ohlcv("BTC/USDT", ok, start, start + timedelta(hours=1))) >= 0
+        assert venue_from_env({"COINWATCH_TIMEFRAME": ok}).timeframe == ok
+        hour = {"start": start, "end": start + timedelta(hours=1)}
+        assert len(find_gaps(np.array([], dtype=np.int64), ok, **hour)) == 1
+    for bad in ("4m", "60s", "1M"):
+        with pytest.raises(UnsupportedTimeframe):
+            sample.fetch_ohlcv("BTC/USDT", bad, start, start + timedelta(hours=1))
+        with pytest.raises(VenueConfigError, match="COINWATCH_TIMEFRAME"):
+            venue_from_env({"COINWATCH_TIMEFRAME": bad})
+        with pytest.raises(UnknownTimeframeError):
+            find_gaps(np.array([], dtype=np.int64), bad, start=start, end=start)
+    # weeks are Monday-anchored, exactly as ccxt rounds them
+    thursday = int(datetime(2024, 1, 4, 12, tzinfo=UTC).timestamp() * 1000)
+    monday = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp() * 1000)
+    assert floor_to_grid(thursday, "1w") == monday == ccxt.Exchange.round_timeframe("1w", thursday)

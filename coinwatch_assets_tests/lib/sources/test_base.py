@@ -10,7 +10,8 @@ import ccxt
 import pandas as pd
 import pytest
 
-from coinwatch_assets.lib.sources.base import Window, select_markets, timeframe_ms
+from coinwatch_assets.lib.quality.timeframes import timeframe_ms
+from coinwatch_assets.lib.sources.base import Window, select_markets
 from coinwatch_assets.lib.sources.errors import SourceUnavailable, UnknownSymbol
 from coinwatch_assets.lib.sources.factory import build_source, parse_ccxt_config, source_from_env
 from coinwatch_assets.lib.sources.retry import RetryPolicy, call_with_retry, parse_retry_after
@@ -23,8 +24,8 @@ T0_MS = int(T0.timestamp() * 1000)
 
 def test_timeframe_ms():
     assert timeframe_ms("1m") == 60_000 and timeframe_ms("4h") == 14_400_000
-    assert timeframe_ms("1w") == 604_800_000
-    for bad in ("1M", "m", "0m", "5 m", ""):
+    assert timeframe_ms("1w") == 604_800_000 and timeframe_ms("1s") == 1_000
+    for bad in ("1M", "m", "0m", "5 m", "", "4m", "60s"):
         with pytest.raises(ValueError):
             timeframe_ms(bad)
 

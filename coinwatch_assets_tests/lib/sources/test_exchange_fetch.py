@@ -11,6 +11,7 @@ import pytest
 from coinwatch_assets.lib.ohlcv_frame import OHLCV_COLUMNS, empty_ohlcv
 from coinwatch_assets.lib.sources.errors import (
     BadMarketData,
+    SourceBanned,
     SourceUnavailable,
     UnknownSymbol,
     UnsupportedTimeframe,
@@ -92,21 +93,51 @@ def test_429_then_success_is_retried_and_complete(emulator, make_source, sleeps)
     assert len(sleeps.waits) == 2 and all(w >= 0.25 for w in sleeps.waits)  # Retry-After
 
 
-def test_retry_after_is_capped_by_max_delay(emulator, make_source, sleeps):
-    emulator.fail_next(1, status=418, retry_after="3600")
+def test_retry_after_of_a_429_is_capped_by_max_delay(emulator, make_source, sleeps):
+    emulator.fail_next(1, status=429, retry_after="3600")
     assert len(make_source().fetch_ohlcv(SYMBOL, "1m", FULL_DAY, NEXT_DAY)) == 1440
     assert sleeps.waits == [1.0]
 
 
-def test_persistent_418_fails_clearly_after_bounded_retries(emulator, make_source, sleeps):
+@pytest.mark.parametrize("status", [429, 418])
+def test_rate_limit_without_retry_after_waits_for_the_budget_window(
+    emulator, make_source, sleeps, status
+):
+    emulator.fail_next(1, status=status, retry_after=None)
+    assert len(make_source().fetch_ohlcv(SYMBOL, "1m", FULL_DAY, NEXT_DAY)) == 1440
+    assert sleeps.waits == [60.0]  # the minute of a per-minute budget, not 1 s of backoff
+
+
+def test_a_short_418_ban_is_waited_out(emulator, make_source, sleeps):
+    emulator.fail_next(1, status=418, retry_after="0.5")
+    assert len(make_source().fetch_ohlcv(SYMBOL, "1m", FULL_DAY, NEXT_DAY)) == 1440
+    assert sleeps.waits == [0.5]
+
+
+def test_a_418_ban_stops_at_once_saying_until_when(emulator, make_source, sleeps):
     source = make_source()
     source.list_markets()  # markets load fine; then the IP gets banned
-    emulator.fail_always(418, path=KLINES)
-    with pytest.raises(SourceUnavailable) as caught:
+    emulator.fail_always(418, path=KLINES, retry_after="3600")
+    before = pd.Timestamp.now(tz="UTC")
+    with pytest.raises(SourceBanned) as caught:
         source.fetch_ohlcv(SYMBOL, "1m", FULL_DAY, NEXT_DAY)
     message = str(caught.value)
     assert SYMBOL in message and "1m" in message and "2017-11-12" in message
-    assert "3 attempts" in message and "DDoSProtection" in message
+    until = pd.Timestamp(message.split("until ")[1].split(" ")[0])
+    assert before + pd.Timedelta(minutes=59) < until < before + pd.Timedelta(minutes=61)
+    assert "Retry-After: 3600 s" in message and "requests_per_minute" in message
+    assert emulator.request_counts[KLINES] == 1 and sleeps.waits == []
+    assert isinstance(caught.value, SourceUnavailable)
+
+
+def test_persistent_rate_limits_fail_clearly_after_bounded_retries(emulator, make_source, sleeps):
+    source = make_source()
+    source.list_markets()
+    emulator.fail_always(429, path=KLINES, retry_after="0.1")
+    with pytest.raises(SourceUnavailable) as caught:
+        source.fetch_ohlcv(SYMBOL, "1m", FULL_DAY, NEXT_DAY)
+    message = str(caught.value)
+    assert SYMBOL in message and "3 attempts" in message and "DDoSProtection" in message
     assert emulator.request_counts[KLINES] == 3 and len(sleeps.waits) == 2
 
 

@@ -1,0 +1,114 @@
+"""One factory builds a venue's definitions: assets, checks, partitions, pool, automation.
+
+Adding a venue is an entry in the venue file (see `coinwatch_assets.lib.venues`): its asset
+keys are prefixed by its name (`binance/ohlcv`), its partitions, schedules, sensors and
+resource key carry the name (`binance_symbols`, `binance_gap_repair_sensor`,
+`binance_market_source`), its pool is `exchange_<exchange>`; the tables stay shared.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+
+from coinwatch_assets.defs.market.assets import build_markets, build_ohlcv
+from coinwatch_assets.defs.market.automation import build_automation
+from coinwatch_assets.defs.market.derived import build_derived_sensor, build_ohlcv_1h
+from coinwatch_assets.defs.market.partitions import VenuePartitions, venue_partitions
+from coinwatch_assets.defs.market.resources import MarketSourceResource
+from coinwatch_assets.defs.quality.checks import build_quality_checks
+from coinwatch_assets.defs.quality.freshness import build_freshness
+from coinwatch_assets.defs.quality.repair import build_gap_repair_sensor
+from coinwatch_assets.lib.venues import Venue
+
+
+@dataclass(frozen=True)
+class VenueDefs:
+    """Everything one venue contributes, by role (tests and scripts pick parts of it)."""
+
+    venue: Venue
+    partitions: VenuePartitions
+    markets: dg.AssetsDefinition
+    ohlcv: dg.AssetsDefinition
+    ohlcv_1h: dg.AssetsDefinition
+    quality_checks: dg.AssetChecksDefinition
+    freshness: dg.AssetChecksDefinition
+    freshness_job: Any
+    schedules: tuple[dg.ScheduleDefinition, ...]
+    sensors: tuple[dg.SensorDefinition, ...]
+    source_key: str
+
+    def definitions(self, market_source: MarketSourceResource | None = None) -> dg.Definitions:
+        return dg.Definitions(
+            assets=[self.markets, self.ohlcv, self.ohlcv_1h],
+            asset_checks=[self.quality_checks, self.freshness],
+            jobs=[self.freshness_job],
+            schedules=list(self.schedules),
+            sensors=list(self.sensors),
+            resources={self.source_key: market_source or market_source_resource(self.venue)},
+        )
+
+
+def market_source_resource(venue: Venue) -> MarketSourceResource:
+    """The venue's source, whose field DEFAULTS are the venue's values.
+
+    Dagster replaces a resource's whole config when run config sets any field; as defaults of
+    a per-venue class, the venue's values survive a partial override (`symbols` alone).
+    """
+    defaults: dict[str, object] = {
+        "source": venue.source,
+        "exchange": venue.exchange if venue.source == "live" else "binance",
+        "label": venue.exchange_label,
+        "ccxt_config_env": venue.ccxt_config_env or "",
+        "symbols": list(venue.symbols),
+        "top_n": venue.top_n,
+        "quote": venue.quote,
+        "requests_per_minute": venue.requests_per_minute,
+        "seed": venue.seed,
+        "price_offset": venue.price_offset,
+    }
+    fields = MarketSourceResource.model_fields
+    name = "".join(p.capitalize() for p in (venue.name or "default").split("_")) + "MarketSource"
+    cls = type(
+        name,
+        (MarketSourceResource,),
+        {
+            "__annotations__": {k: fields[k].annotation for k in defaults},
+            "__module__": __name__,
+            "__doc__": f"Market data of venue {venue.name or venue.exchange_label!r}.",
+            **defaults,
+        },
+    )
+    return cls()
+
+
+def build_venue(venue: Venue) -> VenueDefs:
+    """The definitions of one venue."""
+    partitions = venue_partitions(venue)
+    markets = build_markets(venue)
+    ohlcv = build_ohlcv(venue, partitions, markets)
+    ohlcv_1h = build_ohlcv_1h(venue, ohlcv)
+    freshness, job, freshness_schedule = build_freshness(venue, ohlcv, partitions.symbols.name)
+    schedules, sensors = build_automation(venue, partitions, markets, ohlcv)
+    return VenueDefs(
+        venue=venue,
+        partitions=partitions,
+        markets=markets,
+        ohlcv=ohlcv,
+        ohlcv_1h=ohlcv_1h,
+        quality_checks=build_quality_checks(venue, ohlcv),
+        freshness=freshness,
+        freshness_job=job,
+        schedules=(*schedules, freshness_schedule),
+        sensors=(
+            *sensors,
+            build_gap_repair_sensor(venue, partitions, ohlcv),
+            build_derived_sensor(venue, ohlcv_1h),
+        ),
+        source_key=venue.named("market_source"),
+    )
+
+
+def venue_definitions(venue: Venue) -> dg.Definitions:
+    """What definitions.py merges per venue."""
+    return build_venue(venue).definitions()
