@@ -22,6 +22,14 @@ setup(
         "httpx>=0.27",
         "feedparser>=6.0",
         "great-expectations>=1.3,<2",
+        # CoinGecko client: bounded retries honouring Retry-After (not a hand-written loop),
+        "tenacity>=8.2",
+        # a circuit breaker shared by every call of a process,
+        "pybreaker>=1.2",
+        # a moving-window calls-per-minute budget,
+        "limits>=3.10",
+        # and HTML removed from coin descriptions by a real parser.
+        "beautifulsoup4>=4.12",
     ],
     extras_require={
         "dev": [
