@@ -4,6 +4,7 @@ import os
 
 import dagster as dg
 
+from coinwatch_assets.defs.fundamentals import definitions as fundamentals
 from coinwatch_assets.defs.market.assets import markets, ohlcv
 from coinwatch_assets.defs.market.automation import (
     markets_schedule,
@@ -57,3 +58,6 @@ defs = dg.Definitions(
         ),
     },
 )
+
+# Fundamentals (CoinGecko): their own assets, checks, schedules and `coingecko` resource.
+defs = dg.Definitions.merge(defs, fundamentals.fundamentals_defs)

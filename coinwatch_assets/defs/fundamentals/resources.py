@@ -34,6 +34,11 @@ class CoinGeckoResource(dg.ConfigurableResource):
     id_overrides: str = ""
     vs_currency: str = "usd"
     per_page: int = 250
+    # The hour just closed is fetched from /coins/markets ("now") while its close is less
+    # than this long ago; its last_updated may be this much past the hour.
+    live_grace_minutes: int = 15
+    # Cross-source check: market_metrics price vs the ohlcv close of the hour.
+    price_tolerance: float = 0.02
 
     def effective_plan(self) -> str:
         if self.plan:

@@ -19,6 +19,10 @@ CHART_COLUMNS = ("price", "market_cap", "total_volume")
 PAST_HOUR_NULL_COLUMNS = [
     c for c in MARKET_COLUMNS[3:-2] if c not in CHART_COLUMNS and c != "symbol"
 ]
+METADATA_COLUMNS = [
+    "coin_id", "week", "symbol", "name", "categories", "description", "homepage",
+    "genesis_date", "hashing_algorithm", "platforms", "last_updated", "fetched_at",
+]  # fmt: skip
 
 
 def _shape_error(what: str, detail: str) -> CoinGeckoBodyError:
