@@ -4,8 +4,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
-import sqlalchemy as sa
 import pandas as pd
+import sqlalchemy as sa
 
 from coinwatch_assets.defs.fundamentals.assets import coin_ids, market_metrics
 from coinwatch_assets.defs.fundamentals.checks import (
