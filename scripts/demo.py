@@ -2,7 +2,9 @@
 
 Materializes `markets` and `ohlcv` (last 3 complete UTC days, one run) from the `sample`
 source into the embedded SQLite database, runs the asset checks that come with them, and
-prints a summary. Settings can be overridden by the environment (see README); the defaults
+prints a summary; then the fundamentals from the offline CoinGecko (`coin_ids`, the last
+day's hours of `market_metrics`, this week's `coin_metadata`) with their checks. Settings
+can be overridden by the environment (see README); the defaults
 below are what `make demo` and `make dev` share, so the UI shows the demo's runs.
 """
 
@@ -72,7 +74,51 @@ def main() -> int:
     # A failed check is a finding about the data, not a failed demo: exit non-zero only when
     # partitions were not stored.
     complete = print_summary(result, database, first, last, keys, time.perf_counter() - started)
-    return 0 if complete else 1
+    fundamentals_ok = run_fundamentals(job, instance, database, quiet, last)
+    return 0 if complete and fundamentals_ok else 1
+
+
+def run_fundamentals(job, instance, database, quiet, day) -> bool:
+    """coin_ids, `day`'s 24 hours of market_metrics and this week's coin_metadata (sample)."""
+    import dagster as dg
+
+    from coinwatch_assets.defs.fundamentals.partitions import coin_metadata_partitions
+
+    results = [
+        job.execute_in_process(
+            instance=instance,
+            asset_selection=[dg.AssetKey("coin_ids")],
+            run_config=quiet,
+            raise_on_error=False,
+        ),
+        job.execute_in_process(
+            instance=instance,
+            asset_selection=[dg.AssetKey("market_metrics")],
+            tags={
+                "dagster/asset_partition_range_start": f"{day}-00:00",
+                "dagster/asset_partition_range_end": f"{day}-23:00",
+            },
+            run_config=quiet,
+            raise_on_error=False,
+        ),
+        job.execute_in_process(
+            instance=instance,
+            asset_selection=[dg.AssetKey("coin_metadata")],
+            partition_key=coin_metadata_partitions.get_last_partition_key(),
+            run_config=quiet,
+            raise_on_error=False,
+        ),
+    ]
+    ids = database.read("coin_ids")
+    print(f"\nfundamentals (sample CoinGecko), market_metrics for {day}:")
+    print(f"coin_ids: {ids['coin_id'].notna().sum()} of {len(ids)} tickers mapped")
+    for table in ("market_metrics", "coin_metadata"):
+        print(f"{table}: {len(database.read(table))} rows")
+    for result in results:
+        for check in result.get_asset_check_evaluations():
+            verdict = "passed" if check.passed else f"failed ({check.severity.value})"
+            print(f"{check.check_name}: {verdict}")
+    return all(r.success for r in results)
 
 
 def print_summary(result, database, first, last, keys, seconds: float) -> bool:

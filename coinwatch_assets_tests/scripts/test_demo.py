@@ -38,3 +38,9 @@ def test_demo_stores_3_symbols_x_3_days_and_reports_the_sample_holes(tmp_path: P
     assert "9 partitions in one run: all partitions stored" in out
     assert out.count(" missed") == 3
     assert (tmp_path / "demo.sqlite").exists()
+    # fundamentals from the offline CoinGecko: 3 coins x 24 hours, checks agree with ohlcv
+    assert "coin_ids: 3 of 3 tickers mapped" in out
+    assert "market_metrics: 72 rows" in out and "coin_metadata: 3 rows" in out
+    for check in ("market_metrics_expectations", "market_metrics_vs_ohlcv"):
+        assert f"{check}: passed" in out
+    assert "coin_metadata_expectations: passed" in out

@@ -89,6 +89,11 @@ def test_an_override_maps_an_ambiguous_ticker(resources, instance, emulator):
 def test_a_week_of_past_hours_backfills_from_market_chart_range_in_one_run(
     resources, instance, emulator
 ):
+    # a budget of 2 calls per second: the run's 3 chart calls must spread out
+    resources = {
+        **resources,
+        "coingecko": coingecko(emulator, calls_per_minute=2, budget_window_seconds=1),
+    }
     run([coin_ids], resources, instance)
     last = last_closed_hour() - timedelta(days=1)
     first = last - timedelta(hours=167)
@@ -107,6 +112,7 @@ def test_a_week_of_past_hours_backfills_from_market_chart_range_in_one_run(
     paths = emulator.call_paths()
     assert sum(p.endswith("/market_chart/range") for p in paths) == 3  # one call per coin
     assert "/api/v3/coins/markets" not in paths
+    assert emulator.max_calls_in_window(1.0) <= 2  # counted by the emulator
     meta = result.get_asset_materialization_events()[0].materialization.metadata
     assert meta["null_in_past_hours"].value == ", ".join(PAST_HOUR_NULL_COLUMNS)
     assert meta["past_hours (market_chart/range)"].value == 168
