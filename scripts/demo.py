@@ -4,8 +4,8 @@ Materializes `markets` and `ohlcv` (last 3 complete UTC days, one run) from the 
 source into the embedded SQLite database, runs the asset checks that come with them, and
 prints a summary; then the fundamentals from the offline CoinGecko (`coin_ids`, the last
 day's hours of `market_metrics`, this week's `coin_metadata`) with their checks. Settings
-can be overridden by the environment (see README); the defaults
-below are what `make demo` and `make dev` share, so the UI shows the demo's runs.
+can be overridden by the environment (see README); the defaults below are what `make demo`
+and `make dev` share, so the UI shows the demo's runs.
 """
 
 import os
