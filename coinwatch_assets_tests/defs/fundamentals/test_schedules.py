@@ -14,7 +14,11 @@ from coinwatch_assets.defs.fundamentals.schedules import (
 
 def requests(schedule, moment: datetime) -> list[dg.RunRequest]:
     with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=moment)
+        context = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=moment,
+            repository_def=defs.get_repository_def(),  # resolves the job's partitions
+        )
         data = schedule.evaluate_tick(context)
     return list(data.run_requests or [])
 
