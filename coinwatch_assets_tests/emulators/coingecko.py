@@ -229,7 +229,7 @@ class CoinGeckoEmulator:
                     start, end = float(query["from"]), float(query["to"])
                 except (KeyError, ValueError):
                     return 400, {"error": "Invalid date range"}
-                return 200, bodies.market_chart_range(coin, start, end)
+                return 200, bodies.market_chart_range(coin, start, end, now)
         return 404, {"error": "Not found"}
 
     def _markets(self, coins: list[Coin], query: dict[str, str], now: int) -> tuple[int, Any]:

@@ -101,8 +101,10 @@ def coin_details(coin: Coin, now_ms: int) -> dict[str, Any]:
     return body
 
 
-def market_chart_range(coin: Coin, start_s: float, end_s: float) -> dict[str, Any]:
-    """Hourly points (CoinGecko's granularity for ranges of 2-90 days) in [start, end]."""
+def market_chart_range(coin: Coin, start_s: float, end_s: float, now_ms: int) -> dict[str, Any]:
+    """Hourly points (CoinGecko's granularity for ranges of 2-90 days) in [start, end], none
+    in the future."""
+    end_s = min(end_s, now_ms / 1000)
     template = recorded("GetMarketChart.json")
     assert set(template) == {"prices", "market_caps", "total_volumes"}
     first = int(start_s * 1000)

@@ -37,41 +37,44 @@ class MetricsFetch:
 def split_hours(
     hours: list[datetime], now: datetime, live_grace: timedelta
 ) -> tuple[list[datetime], list[datetime]]:
-    """(live, past): an hour is live while its close is less than `live_grace` ago."""
-    live = [h for h in hours if now < h + HOUR + live_grace]
-    return live, [h for h in hours if h not in live]
+    """(live, past) closed hours: live while the close is less than `live_grace` ago.
+
+    An hour that has not closed yet is in neither: nothing can describe it (it is missing).
+    """
+    closed = [h for h in hours if h + HOUR <= now]
+    live = [h for h in closed if now < h + HOUR + live_grace]
+    return live, [h for h in closed if h not in live]
 
 
 def fetch_current(
     client: Client, tickers: dict[str, str], hour: datetime, vs_currency: str, per_page: int
 ) -> pd.DataFrame:
-    """/coins/markets for every coin id in `tickers` ({coin id: ticker}), paged."""
+    """/coins/markets for every coin id in `tickers` ({coin id: ticker}).
+
+    Paged by ids: each call names at most `per_page` (<= 250, CoinGecko's maximum) ids and
+    asks for that many rows, so one page answers it; no coin can slip between pages when the
+    ranking moves during the calls, as it could when paging through the whole market.
+    """
     per_page = max(1, min(per_page, 250))
     ids = sorted(tickers)
     frames = []
     for i in range(0, len(ids), per_page):
         chunk = ids[i : i + per_page]
-        page = 1
-        while True:
-            params = {
-                "vs_currency": vs_currency,
-                "ids": ",".join(chunk),
-                "order": "market_cap_desc",
-                "per_page": per_page,
-                "page": page,
-                "sparkline": "false",
-            }
-            body = client.get("/coins/markets", params)
-            frames.append(market_rows(body, hour, set(chunk)))
-            if len(body) < per_page:
-                break
-            page += 1
+        params = {
+            "vs_currency": vs_currency,
+            "ids": ",".join(chunk),
+            "order": "market_cap_desc",
+            "per_page": per_page,
+            "page": 1,
+            "sparkline": "false",
+        }
+        frames.append(market_rows(client.get("/coins/markets", params), hour, set(chunk)))
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=MARKET_COLUMNS)
     duplicated = rows["coin_id"][rows["coin_id"].duplicated()]
     if len(duplicated):
         raise CoinGeckoBodyError(
-            f"GET /coins/markets answered coins twice ({sorted(set(duplicated))}) across pages; "
-            "nothing was written. The ranking moved while paging: retry the hour."
+            f"GET /coins/markets answered coins twice ({sorted(set(duplicated))}); nothing was "
+            "written. Retry the hour."
         )
     rows["symbol"] = rows["coin_id"].map(tickers)
     return rows
