@@ -126,6 +126,26 @@ def test_a_week_of_past_hours_backfills_from_market_chart_range_in_one_run(
             assert "market_metrics" in set(hypertables)
 
 
+def test_a_backfill_keeps_the_full_rows_the_schedule_fetched_live(resources, instance, emulator):
+    live = {**resources, "coingecko": coingecko(emulator, live_grace_minutes=61)}
+    run([coin_ids], live, instance)
+    hour = last_closed_hour()
+    assert run([market_metrics], live, instance, partition_key=hour_key(hour)).success
+    first = hour - timedelta(hours=2)
+    result = run(
+        [market_metrics],
+        resources,  # no live grace: every hour of the range is a past hour now
+        instance,
+        tags={RANGE_START: hour_key(first), RANGE_END: hour_key(hour)},
+    )
+    rows = resources["database"].read("market_metrics")
+    at_hour = rows[rows["ts"] == pd.Timestamp(hour)]
+    assert len(rows) == 9 and set(at_hour["source"]) == {"coins/markets"}
+    assert at_hour["market_cap_rank"].notna().all()  # not erased by the range's NULLs
+    meta = result.get_asset_materialization_events()[0].materialization.metadata
+    assert meta["kept_live_rows"].value == 3
+
+
 def test_each_error_answer_fails_the_run_and_writes_nothing(resources, instance, emulator):
     resources = {**resources, "coingecko": coingecko(emulator, live_grace_minutes=61)}
     run([coin_ids], resources, instance)
