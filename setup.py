@@ -27,9 +27,10 @@ setup(
         "httpx>=0.27",
         "feedparser>=6.0",
         "great-expectations>=1.3,<2",
-        # CoinGecko client: bounded retries honouring Retry-After (not a hand-written loop),
+        # Bounded retries with backoff: the run-failure alert webhook (defs/monitor) and the
+        # CoinGecko client (honouring Retry-After; not a hand-written loop).
         "tenacity>=8.2",
-        # a circuit breaker shared by every call of a process,
+        # CoinGecko: a circuit breaker shared by every call of a process,
         "pybreaker>=1.2",
         # a moving-window calls-per-minute budget,
         "limits>=3.10",
@@ -41,6 +42,8 @@ setup(
             "pytest>=8",
             "pytest-timeout>=2.3",
             "ruff>=0.6",
+            # UI smoke test: drives Debian's chromium (executable_path), downloads no browser.
+            "playwright>=1.45",
         ],
     },
 )

@@ -113,14 +113,6 @@ def _snapshot(url: str) -> dict[str, object]:
     return snap
 
 
-def _legacy_part(snapshot: dict, before: dict) -> dict:
-    """`snapshot` without the hypertables later revisions added (the legacy ones must stay)."""
-    if "dimensions" in snapshot:
-        legacy = {row[0] for row in before["dimensions"]}
-        snapshot["dimensions"] = [row for row in snapshot["dimensions"] if row[0] in legacy]
-    return snapshot
-
-
 def test_legacy_database_keeps_every_row_key_and_chunk(legacy_url: str) -> None:
     before = _snapshot(legacy_url)
     assert len(before["ohlcv"]) == 6 * 288 and len(before["ohlcv_gaps"]) == 3
@@ -136,7 +128,7 @@ def test_legacy_database_keeps_every_row_key_and_chunk(legacy_url: str) -> None:
     # SQLite: this first read upgrades the file by itself (no command).
     rows = storage.read(table_spec("ohlcv"), Slice.whole_table("ohlcv"))
     assert len(rows) == 6 * 288
-    assert _legacy_part(_snapshot(legacy_url), before) == before
+    assert _snapshot(legacy_url) == before
     engine = sa.create_engine(legacy_url)
     with engine.connect() as conn:
         assert schema_drift(conn) == []  # every column of the code's tables is in place
@@ -146,7 +138,7 @@ def test_legacy_database_keeps_every_row_key_and_chunk(legacy_url: str) -> None:
 
     again_before, again_after = upgrade_database(legacy_url)  # a second upgrade: a no-op
     assert again_before.current == again_after.current == (head_revision(),)
-    assert _legacy_part(_snapshot(legacy_url), before) == before
+    assert _snapshot(legacy_url) == before
 
 
 def test_legacy_database_missing_a_later_table_gets_it(blank_url: str) -> None:
@@ -164,7 +156,7 @@ def test_legacy_database_missing_a_later_table_gets_it(blank_url: str) -> None:
             hypertables = conn.exec_driver_sql(
                 "SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1"
             ).scalars()
-            assert {"ohlcv", "ohlcv_1h", "ohlcv_gaps"} <= set(hypertables)  # + later revisions'
+            assert list(hypertables) == ["ohlcv", "ohlcv_1h", "ohlcv_gaps"]
     engine.dispose()
 
 
@@ -181,9 +173,7 @@ def test_legacy_database_that_differs_is_not_stamped(blank_url: str) -> None:
     engine.dispose()
 
 
-# A later revision, as other branches will add them: a new column and a new hypertable. Its id
-# is fixed; it follows whatever this code's head is (real revisions are numbered 0002, ...).
-LATER_REVISION = "0999"
+# A later revision, as other branches will add them: a new column and a new hypertable.
 _REVISION_0002 = """
 import sqlalchemy as sa
 from alembic import op
@@ -191,8 +181,8 @@ from datetime import timedelta
 
 from coinwatch_assets.lib.storage.hypertables import create_hypertable
 
-revision = "0999"
-down_revision = "HEAD"
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
@@ -217,16 +207,25 @@ def downgrade() -> None:
 """
 
 
-def scripts_with_revision_0002(tmp_path: Path) -> str:
-    """A copy of the package's migrations plus LATER_REVISION on top of the head."""
+def scripts_at_0001(tmp_path: Path, name: str = "migrations") -> str:
+    """A copy of the package's migrations cut after revision 0001 (later real revisions
+    dropped), so the fabricated 0002 below always follows it."""
     import shutil
 
     import coinwatch_assets.lib.storage.migrations as migrations
 
-    target = tmp_path / "migrations"
+    target = tmp_path / name
     shutil.copytree(Path(migrations.__file__).parent, target)
-    text = _REVISION_0002.replace('"HEAD"', repr(head_revision()))
-    (target / "versions" / "0999_partial_and_sentiment.py").write_text(text)
+    for path in (target / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"):
+        if not path.name.startswith("0001_"):
+            path.unlink()
+    return str(target)
+
+
+def scripts_with_revision_0002(tmp_path: Path) -> str:
+    """Revision 0001 of the package plus a fabricated 0002 (a filesystem script location)."""
+    target = Path(scripts_at_0001(tmp_path))
+    (target / "versions" / "0002_partial_and_sentiment.py").write_text(_REVISION_0002)
     return str(target)
 
 
@@ -236,7 +235,7 @@ def test_a_later_revision_adds_its_column_and_hypertable_keeping_rows(
     location = scripts_with_revision_0002(tmp_path)
     before = _snapshot(legacy_url)
     first, after = upgrade_database(legacy_url, location)
-    assert first.legacy and after.current == (LATER_REVISION,)
+    assert first.legacy and after.current == ("0002",)
     engine = sa.create_engine(legacy_url)
     with engine.connect() as conn:
         inspector = sa.inspect(conn)
@@ -256,4 +255,4 @@ def test_a_later_revision_adds_its_column_and_hypertable_keeping_rows(
     assert {k: v for k, v in after_snap.items() if k != "dimensions"} == {
         k: v for k, v in before.items() if k != "dimensions"
     }
-    assert upgrade_database(legacy_url, location)[0].current == (LATER_REVISION,)  # no-op again
+    assert upgrade_database(legacy_url, location)[0].current == ("0002",)  # no-op again

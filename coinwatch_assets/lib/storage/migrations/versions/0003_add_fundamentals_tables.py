@@ -1,7 +1,7 @@
 """Fundamentals (CoinGecko): coin_ids, coin_metadata, market_metrics (a hypertable).
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01 21:20:06.841867
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from coinwatch_assets.lib.storage.hypertables import create_hypertable
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
