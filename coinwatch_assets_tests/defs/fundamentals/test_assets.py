@@ -134,7 +134,7 @@ def test_a_backfill_keeps_the_full_rows_the_schedule_fetched_live(resources, ins
     first = hour - timedelta(hours=2)
     result = run(
         [market_metrics],
-        resources,  # no live grace: every hour of the range is a past hour now
+        {**resources, "coingecko": coingecko(emulator, live_grace_minutes=0)},  # all past now
         instance,
         tags={RANGE_START: hour_key(first), RANGE_END: hour_key(hour)},
     )
