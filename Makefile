@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python benchmarks/backfill.py
 	$(BIN)/python benchmarks/gaps.py
 	$(BIN)/python benchmarks/fetch.py
+	$(BIN)/python benchmarks/coingecko.py
 	$(BIN)/python benchmarks/migrate.py
 
 clean:

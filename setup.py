@@ -30,9 +30,15 @@ setup(
         # The venue file (lib/venues.py): YAML validated by pydantic models.
         "pydantic>=2",
         "pyyaml>=6",
-        # Bounded retries with backoff: transient exchange errors (lib/sources/retry.py) and
-        # the run-failure alert webhook (defs/monitor).
+        # Bounded retries with backoff: transient exchange errors (lib/sources/retry.py), the
+        # run-failure alert webhook (defs/monitor) and the CoinGecko client (Retry-After).
         "tenacity>=8.2",
+        # CoinGecko: a circuit breaker shared by every call of a process,
+        "pybreaker>=1.2",
+        # a moving-window calls-per-minute budget,
+        "limits>=3.10",
+        # and HTML removed from coin descriptions by a real parser.
+        "beautifulsoup4>=4.12",
     ],
     extras_require={
         "dev": [

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import dagster as dg
 
+from coinwatch_assets.defs.fundamentals import definitions as fundamentals
 from coinwatch_assets.defs.market.venue import build_venue
 from coinwatch_assets.defs.quality.divergence import divergence_definitions
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
@@ -54,6 +55,9 @@ defs = build_definitions(
         sqlite_path=os.environ.get("COINWATCH_SQLITE_PATH", "data/coinwatch.sqlite"),
     ),
 )
+
+# Fundamentals (CoinGecko): their own assets, checks, schedules and `coingecko` resource.
+defs = dg.Definitions.merge(defs, fundamentals.fundamentals_defs)
 
 # --- run-failure monitor (issue 12): pipeline_errors rows and the optional webhook alert ---
 from coinwatch_assets.defs.monitor.failure_sensor import pipeline_failure_sensor  # noqa: E402

@@ -6,8 +6,10 @@ days and today in ONE run with the quality checks — which find the sample sour
 deliberate holes (ETH/USDT misses 02:00-02:15 every day) — then evaluates the venue's gap
 repair sensor and runs the re-fetches it requests, as the daemon would: a hole re-fetched
 unchanged is explained (`no_trades`) and the checks pass. Finally the freshness checks and
-`price_divergence_vs_beta` (beta quotes 3% above alpha: flagged, WARN). Prints the story and
-the final state; `make dev` shows the same instance and data in the UI.
+`price_divergence_vs_beta` (beta quotes 3% above alpha: flagged, WARN); then the fundamentals
+from the offline CoinGecko (`coin_ids`, yesterday's hours of `market_metrics`, this week's
+`coin_metadata`) with their checks. Prints the story and the final state; `make dev` shows the
+same instance and data in the UI.
 """
 
 import os
@@ -88,11 +90,55 @@ def main() -> int:
         [dg.AssetCheckKey(dg.AssetKey(["alpha", "ohlcv"]), "price_divergence_vs_beta")],
     )
     print_summary(database, final, divergence)
+    fundamentals_ok = run_fundamentals(job, instance, database, QUIET, today - timedelta(days=1))
     unexplained = [e for e in final if not e.passed]
-    ok = not unexplained and stored == len(VENUES) * 9
+    ok = not unexplained and stored == len(VENUES) * 9 and fundamentals_ok
     verdict = "every check passed or explained" if ok else f"{len(unexplained)} check(s) failing"
     print(f"\nfinal state: {verdict} ({time.perf_counter() - started:.1f} s); UI: make dev")
     return 0 if ok else 1
+
+
+def run_fundamentals(job, instance, database, quiet, day) -> bool:
+    """coin_ids, `day`'s 24 hours of market_metrics and this week's coin_metadata (sample)."""
+    import dagster as dg
+
+    from coinwatch_assets.defs.fundamentals.partitions import coin_metadata_partitions
+
+    results = [
+        job.execute_in_process(
+            instance=instance,
+            asset_selection=[dg.AssetKey("coin_ids")],
+            run_config=quiet,
+            raise_on_error=False,
+        ),
+        job.execute_in_process(
+            instance=instance,
+            asset_selection=[dg.AssetKey("market_metrics")],
+            tags={
+                "dagster/asset_partition_range_start": f"{day}-00:00",
+                "dagster/asset_partition_range_end": f"{day}-23:00",
+            },
+            run_config=quiet,
+            raise_on_error=False,
+        ),
+        job.execute_in_process(
+            instance=instance,
+            asset_selection=[dg.AssetKey("coin_metadata")],
+            partition_key=coin_metadata_partitions.get_last_partition_key(),
+            run_config=quiet,
+            raise_on_error=False,
+        ),
+    ]
+    ids = database.read("coin_ids")
+    print(f"\nfundamentals (sample CoinGecko), market_metrics for {day}:")
+    print(f"coin_ids: {ids['coin_id'].notna().sum()} of {len(ids)} tickers mapped")
+    for table in ("market_metrics", "coin_metadata"):
+        print(f"{table}: {len(database.read(table))} rows")
+    for result in results:
+        for check in result.get_asset_check_evaluations():
+            verdict = "passed" if check.passed else f"failed ({check.severity.value})"
+            print(f"{check.check_name}: {verdict}")
+    return all(r.success for r in results)
 
 
 def discover(instance, database, venue) -> list[str]:

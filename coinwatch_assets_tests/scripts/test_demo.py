@@ -47,3 +47,10 @@ def test_demo_finds_and_repairs_holes_and_flags_the_divergence(tmp_path: Path) -
     assert "price_divergence_vs_beta: FLAGGED (WARN)" in out
     assert "final state: every check passed or explained" in out
     assert (tmp_path / "demo.sqlite").exists()
+    # fundamentals from the offline CoinGecko: 3 coins x 24 hours; the cross-source check
+    # compares with every venue's closes, so it flags beta's deliberate 3% premium (WARN)
+    assert "coin_ids: 3 of 3 tickers mapped" in out
+    assert "market_metrics: 72 rows" in out and "coin_metadata: 3 rows" in out
+    assert "market_metrics_expectations: passed" in out
+    assert "market_metrics_vs_ohlcv: failed (WARN)" in out
+    assert "coin_metadata_expectations: passed" in out

@@ -155,6 +155,86 @@ def table_spec(name: str) -> TableSpec:
         ) from None
 
 
+# ---- fundamentals (CoinGecko; issue 9) ------------------------------------------------------
+# Prices and caps are in USD (`vs_currency=usd`).
+
+coin_ids = sa.Table(
+    "coin_ids",
+    metadata,
+    sa.Column("ticker", sa.Text, nullable=False, comment="base asset of tracked markets, e.g. BTC"),
+    sa.Column("coin_id", sa.Text, nullable=True, comment="CoinGecko id; NULL = not mapped"),
+    sa.Column(
+        "status",
+        sa.Text,
+        nullable=False,
+        comment="override | mapped | ambiguous | unmapped | unknown_override",
+    ),
+    sa.Column("candidates", sa.Text, nullable=False, comment="ids whose symbol is the ticker"),
+    sa.Column("name", sa.Text, nullable=True),
+    sa.Column("updated_at", UTC_TS, nullable=False),
+    sa.PrimaryKeyConstraint("ticker"),
+)
+
+# Platforms and categories are JSON text columns, not child tables: they are read with their
+# coin, never joined across coins, and one table keeps the weekly slice one IO-manager write.
+coin_metadata = sa.Table(
+    "coin_metadata",
+    metadata,
+    sa.Column("coin_id", sa.Text, nullable=False),
+    sa.Column("week", UTC_TS, nullable=False, comment="start of the weekly partition (UTC)"),
+    sa.Column("symbol", sa.Text, nullable=True),
+    sa.Column("name", sa.Text, nullable=True),
+    sa.Column("categories", sa.Text, nullable=False, comment="JSON list of category names"),
+    sa.Column("description", sa.Text, nullable=True, comment="English, plain text (no HTML)"),
+    sa.Column("homepage", sa.Text, nullable=True),
+    sa.Column("genesis_date", sa.Date, nullable=True),
+    sa.Column("hashing_algorithm", sa.Text, nullable=True),
+    sa.Column("platforms", sa.Text, nullable=False, comment="JSON {platform: contract address}"),
+    sa.Column("last_updated", UTC_TS, nullable=True, comment="CoinGecko's last update"),
+    sa.Column("fetched_at", UTC_TS, nullable=False),
+    sa.PrimaryKeyConstraint("coin_id", "week"),
+)
+
+market_metrics = sa.Table(
+    "market_metrics",
+    metadata,
+    sa.Column("coin_id", sa.Text, nullable=False),
+    sa.Column("symbol", sa.Text, nullable=True),
+    sa.Column("ts", UTC_TS, nullable=False, comment="start of the hour (UTC)"),
+    sa.Column("price", PRICE, nullable=True),
+    sa.Column("market_cap", PRICE, nullable=True),
+    sa.Column("market_cap_rank", sa.BigInteger, nullable=True),
+    sa.Column("total_volume", PRICE, nullable=True, comment="24h volume"),
+    sa.Column("circulating_supply", PRICE, nullable=True),
+    sa.Column("total_supply", PRICE, nullable=True),
+    sa.Column("max_supply", PRICE, nullable=True),
+    sa.Column("ath", PRICE, nullable=True),
+    sa.Column("ath_date", UTC_TS, nullable=True),
+    sa.Column("atl", PRICE, nullable=True),
+    sa.Column("atl_date", UTC_TS, nullable=True),
+    sa.Column("price_change_24h", PRICE, nullable=True),
+    sa.Column("price_change_pct_24h", PRICE, nullable=True),
+    sa.Column("last_updated", UTC_TS, nullable=True, comment="time of CoinGecko's value"),
+    sa.Column(
+        "source",
+        sa.Text,
+        nullable=False,
+        comment="coins/markets (all columns) | market_chart/range (price, cap, volume)",
+    ),
+    sa.PrimaryKeyConstraint("coin_id", "ts"),
+)
+
+TABLE_SPECS.update(
+    {
+        "coin_ids": TableSpec(coin_ids),
+        "coin_metadata": TableSpec(coin_metadata, time_column="week"),
+        "market_metrics": TableSpec(
+            market_metrics, time_column="ts", chunk_interval=timedelta(days=7)
+        ),
+    }
+)
+# ---- end fundamentals -----------------------------------------------------------------------
+
 # --- pipeline_errors (issue 12: run-failure monitor) ----------------------------------------
 # One row per failure of a run, written by `pipeline_failure_sensor`; a re-evaluation of the
 # same run replaces that run's rows (slice = run_id). Messages are redacted before writing.

@@ -113,6 +113,14 @@ def _snapshot(url: str) -> dict[str, object]:
     return snap
 
 
+def _legacy_part(snapshot: dict, before: dict) -> dict:
+    """`snapshot` without the hypertables later revisions added (the legacy ones must stay)."""
+    if "dimensions" in snapshot:
+        legacy = {row[0] for row in before["dimensions"]}
+        snapshot["dimensions"] = [row for row in snapshot["dimensions"] if row[0] in legacy]
+    return snapshot
+
+
 def test_legacy_database_keeps_every_row_key_and_chunk(legacy_url: str) -> None:
     before = _snapshot(legacy_url)
     assert len(before["ohlcv"]) == 6 * 288 and len(before["ohlcv_gaps"]) == 3
@@ -128,7 +136,7 @@ def test_legacy_database_keeps_every_row_key_and_chunk(legacy_url: str) -> None:
     # SQLite: this first read upgrades the file by itself (no command).
     rows = storage.read(table_spec("ohlcv"), Slice.whole_table("ohlcv"))
     assert len(rows) == 6 * 288
-    assert _snapshot(legacy_url) == before
+    assert _legacy_part(_snapshot(legacy_url), before) == before
     engine = sa.create_engine(legacy_url)
     with engine.connect() as conn:
         assert schema_drift(conn) == []  # every column of the code's tables is in place
@@ -138,7 +146,7 @@ def test_legacy_database_keeps_every_row_key_and_chunk(legacy_url: str) -> None:
 
     again_before, again_after = upgrade_database(legacy_url)  # a second upgrade: a no-op
     assert again_before.current == again_after.current == (head_revision(),)
-    assert _snapshot(legacy_url) == before
+    assert _legacy_part(_snapshot(legacy_url), before) == before
 
 
 def test_legacy_database_missing_a_later_table_gets_it(blank_url: str) -> None:
@@ -156,7 +164,7 @@ def test_legacy_database_missing_a_later_table_gets_it(blank_url: str) -> None:
             hypertables = conn.exec_driver_sql(
                 "SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1"
             ).scalars()
-            assert list(hypertables) == ["ohlcv", "ohlcv_1h", "ohlcv_gaps"]
+            assert {"ohlcv", "ohlcv_1h", "ohlcv_gaps"} <= set(hypertables)  # + later revisions
     engine.dispose()
 
 

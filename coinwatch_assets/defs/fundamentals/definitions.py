@@ -1,0 +1,65 @@
+"""The fundamentals domain's definitions, assembled once for coinwatch_assets.definitions."""
+
+import os
+
+import dagster as dg
+
+from coinwatch_assets.defs.fundamentals.assets import coin_ids, coin_metadata, market_metrics
+from coinwatch_assets.defs.fundamentals.checks import (
+    coin_ids_resolved,
+    coin_metadata_expectations,
+    market_metrics_expectations,
+    market_metrics_vs_ohlcv,
+)
+from coinwatch_assets.defs.fundamentals.partitions import VENUES
+from coinwatch_assets.defs.fundamentals.resources import CoinGeckoResource
+from coinwatch_assets.defs.fundamentals.schedules import (
+    coin_ids_schedule,
+    coin_metadata_schedule,
+    market_metrics_schedule,
+)
+from coinwatch_assets.lib.fundamentals.client import PUBLIC_ROOT
+
+# Settings of the CoinGecko resource: COINGECKO_* variable -> field (see README, Fundamentals).
+_FIELDS = {
+    "COINGECKO_API_URL": "api_url",
+    "COINGECKO_API_PLAN": "plan",
+    "COINGECKO_CALLS_PER_MINUTE": "calls_per_minute",
+    "COINGECKO_ID_OVERRIDES": "id_overrides",
+}
+
+
+def coingecko_resource() -> CoinGeckoResource:
+    """The resource as configured by the environment; values stay env references (dg.EnvVar)."""
+    # Offline venues only (the demo): the offline CoinGecko too.
+    source = "sample" if all(v.source == "sample" for v in VENUES) else "live"
+    fields: dict[str, object] = {"source": source, "api_url": PUBLIC_ROOT}
+    for variable, name in _FIELDS.items():
+        if os.environ.get(variable):
+            is_int = name == "calls_per_minute"
+            fields[name] = dg.EnvVar.int(variable) if is_int else dg.EnvVar(variable)
+    tolerance = os.environ.get("COINGECKO_PRICE_TOLERANCE")
+    if tolerance:
+        try:
+            fields["price_tolerance"] = float(tolerance)
+        except ValueError:
+            raise ValueError(
+                f"COINGECKO_PRICE_TOLERANCE must be a fraction like 0.02, got {tolerance!r}"
+            ) from None
+    if os.environ.get("COINGECKO_API_KEY"):
+        # dg.EnvVar: Dagster resolves it in the run's process; run storage keeps the name only
+        fields["api_key"] = dg.EnvVar("COINGECKO_API_KEY")
+    return CoinGeckoResource(**fields)
+
+
+fundamentals_defs = dg.Definitions(
+    assets=[coin_ids, coin_metadata, market_metrics],
+    asset_checks=[
+        coin_ids_resolved,
+        coin_metadata_expectations,
+        market_metrics_expectations,
+        market_metrics_vs_ohlcv,
+    ],
+    schedules=[market_metrics_schedule, coin_metadata_schedule, coin_ids_schedule],
+    resources={"coingecko": coingecko_resource()},
+)

@@ -1,0 +1,1 @@
+"""CoinGecko fundamentals: the httpx client, answer parsing, ticker mapping, GX suites."""
