@@ -72,7 +72,8 @@ RULES: tuple[Phrase, ...] = (
     _rule(
         "shutdown",
         -2.0,
-        r"\bshuts? down\b|\bshutting down\b|\bclos(?:es|ing) down\b|\bto shut\b|\bsteps? back\b|\bwinds? down\b|\blays? off\b",
+        r"\bshuts? down\b|\bshutting down\b|\bclos(?:es|ing) down\b|\bto shut\b"
+        r"|\bsteps? back\b|\bwinds? down\b|\blays? off\b",
     ),
     _rule("withdrawals", -2.2, r"\b(?:halts?|pauses?|suspends?|freezes?) withdrawals?\b"),
     _rule("wipe_out", -2.0, r"\bwipes? out\b|\bwiped out\b|\bloses? \$|\blost \$"),
