@@ -24,7 +24,8 @@ def html_to_text(value: str | None) -> str:
     with warnings.catch_warnings():
         # A plain title that looks like a URL or file name is still just text.
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(value, "html.parser")
+        # The trailing space: html.parser drops a bare "&T" at the very end ("AT&T" -> "ATT").
+        soup = BeautifulSoup(value + " ", "html.parser")
     for tag in soup(["script", "style"]):
         tag.decompose()
     return " ".join(soup.get_text(" ").split())

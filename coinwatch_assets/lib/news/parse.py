@@ -46,9 +46,10 @@ class ParsedFeed:
 
 
 def _published(entry: dict, now: datetime) -> tuple[datetime | None, str | None]:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    # dict.get: FeedParserDict.get maps published<->updated itself, with a DeprecationWarning.
+    parsed = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     if parsed is None:
-        raw = entry.get("published") or entry.get("updated")
+        raw = dict.get(entry, "published") or dict.get(entry, "updated")
         return None, ("unparseable_date" if raw else "missing_date")
     # feedparser normalises dates to UTC struct_time; timegm reads it as UTC.
     published = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
