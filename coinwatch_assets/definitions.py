@@ -4,6 +4,7 @@ import os
 
 import dagster as dg
 
+from coinwatch_assets.defs import news
 from coinwatch_assets.defs.market.assets import markets, ohlcv
 from coinwatch_assets.defs.market.automation import (
     markets_schedule,
@@ -57,3 +58,27 @@ defs = dg.Definitions(
         ),
     },
 )
+
+# ---- news and sentiment (issue 10) ----
+defs = dg.Definitions.merge(
+    defs,
+    dg.Definitions(
+        assets=news.NEWS_ASSETS,
+        asset_checks=news.NEWS_CHECKS,
+        jobs=news.NEWS_JOBS,
+        schedules=news.NEWS_SCHEDULES,
+        sensors=news.NEWS_SENSORS,
+        resources={
+            "news_feeds": news.NewsFeedsResource(
+                source=SETTINGS.source,
+                feeds=os.environ.get("COINWATCH_FEEDS") or ",".join(news.DEFAULT_FEEDS),
+            ),
+            "sentiment": news.SentimentResource(
+                scorer=os.environ.get("COINWATCH_SENTIMENT") or "lexicon",
+                ollama_url=_env_or_none("OLLAMA_URL") or "http://127.0.0.1:11434",
+                ollama_model=os.environ.get("OLLAMA_MODEL") or "llama3.2",
+            ),
+        },
+    ),
+)
+# ---- end news and sentiment ----
