@@ -69,10 +69,38 @@ def main() -> int:
         run_config=quiet,
         raise_on_error=False,
     )
+    news = job.execute_in_process(
+        instance=instance,
+        asset_selection=[dg.AssetKey(k) for k in NEWS_ASSETS],
+        tags={
+            "dagster/asset_partition_range_start": str(first),
+            "dagster/asset_partition_range_end": str(last),
+        },
+        run_config=quiet,
+        raise_on_error=False,
+    )
     # A failed check is a finding about the data, not a failed demo: exit non-zero only when
     # partitions were not stored.
     complete = print_summary(result, database, first, last, keys, time.perf_counter() - started)
+    complete = print_news_summary(news, database) and complete
     return 0 if complete else 1
+
+
+NEWS_ASSETS = ("news_articles", "article_sentiment", "sentiment_daily")
+
+
+def print_news_summary(result, database) -> bool:
+    """Prints the sample news sentiment per coin and day; True when the news run succeeded."""
+    daily = database.read("sentiment_daily")
+    articles = database.read("news_articles")
+    print(f"\nnews (sample source): {len(articles)} articles, sentiment per coin and day")
+    print(f"{'coin':6s} {'day':10s} {'articles':>8s} {'mean':>7s}  label")
+    for row in daily.sort_values(["symbol", "day"]).itertuples():
+        day = row.day.strftime("%Y-%m-%d")
+        print(f"{row.symbol:6s} {day} {row.article_count:8d} {row.mean_score:7.3f}  {row.label}")
+    if not result.success:
+        print("THE NEWS RUN FAILED")
+    return result.success
 
 
 def print_summary(result, database, first, last, keys, seconds: float) -> bool:

@@ -38,3 +38,9 @@ def test_demo_stores_3_symbols_x_3_days_and_reports_the_sample_holes(tmp_path: P
     assert "9 partitions in one run: all partitions stored" in out
     assert out.count(" missed") == 3
     assert (tmp_path / "demo.sqlite").exists()
+    # News: 4 sample headlines a day, scored, and a sentiment row per coin and day named.
+    assert "news (sample source): 12 articles" in out
+    coins = set(
+        re.findall(r"^(BTC|ETH|SOL)\s+\d{4}-\d\d-\d\d\s+\d+\s+-?\d\.\d{3}\s+\w+$", out, re.M)
+    )
+    assert coins == {"BTC", "ETH", "SOL"}
