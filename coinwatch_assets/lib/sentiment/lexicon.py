@@ -17,7 +17,9 @@ OUTPUT_ALPHA = 10.0
 _EXPLAINER = re.compile(
     r"^(?:how|what|why|when|where|who|which|is|are|can|could|should|will|would|do|does)\b"
     r"|^\d+\s+(?:top|best|ways|reasons|things|tips|signs|cryptos?|coins|altcoins|tokens)\b"
-    r"|\b(?:price prediction|price analysis|explained|guide to|beginner)\b"
+    r"|^(?:inside|meet|opinion|explainer|analysis|podcast|watch|video|interview)\b"
+    r"|\b(?:price prediction|price analysis|explained|guide to|beginner|what to expect"
+    r"|what you need to know|here's why|here is why|how to)\b"
     r"|\?\s*$"
 )
 EXPLAINER_DAMPING = 0.5

@@ -31,6 +31,9 @@ RULES: tuple[Phrase, ...] = (
         r"|\b(?:seed|series [a-f]|pre-seed|strategic|funding|investment) (?:round|funding)\b"
         rf"|\bleads? {_AMOUNT}|{_AMOUNT} (?:funding|round|raise|investment|fund)\b",
     ),
+    # A dollar figure in a crypto headline is mostly capital moving in (rounds, volumes,
+    # revenue, sales); a hack or a fine carries its own, stronger negative words.
+    _rule("amount", 1.0, _AMOUNT),
     _rule("valuation", 1.6, rf"\b{_AMOUNT} valuation\b|\bvalued at\b"),
     _rule(
         "launch",
