@@ -59,7 +59,7 @@ class LexiconScorer:
 
 
 class PlainVaderScorer:
-    """Stock VADER (compound, +-0.05 band widened to the label thresholds): the baseline."""
+    """Stock VADER, the baseline: its documented +-0.05 compound band becomes our +-0.3."""
 
     name = "vader"
     version = "3.3.2"
@@ -68,7 +68,13 @@ class PlainVaderScorer:
         self._vader = SentimentIntensityAnalyzer()
 
     def score(self, text: str) -> Score:
-        value = self._vader.polarity_scores(text)["compound"]
+        compound = self._vader.polarity_scores(text)["compound"]
+        # Piecewise linear and monotone: +-0.05 -> +-0.3, +-1 -> +-1.
+        if abs(compound) < 0.05:
+            value = compound * 6
+        else:
+            value = math.copysign(0.3 + 0.7 * (abs(compound) - 0.05) / 0.95, compound)
+        value = round(value, 4)
         return Score(value, label_for(value))
 
     def score_many(self, texts: list[str]) -> list[Score]:
