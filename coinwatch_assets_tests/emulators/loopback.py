@@ -1,7 +1,17 @@
 """A threaded HTTP server on 127.0.0.1 (ephemeral port) that test emulators share."""
 
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True  # a slow answer must not hold up shutdown
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that hangs up on purpose (timeout, size cap) is part of the test.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class LoopbackServer:
@@ -9,7 +19,7 @@ class LoopbackServer:
 
     def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
         self._handler = handler
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _QuietServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -19,8 +29,7 @@ class LoopbackServer:
         return f"http://{host}:{port}"
 
     def __enter__(self):
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler)
-        self._server.daemon_threads = True  # a slow answer must not hold up shutdown
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler)
         self._server.emulator = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
