@@ -3,10 +3,11 @@ import pandas as pd
 
 from coinwatch_assets.defs.news.assets import article_sentiment, news_articles, sentiment_daily
 from coinwatch_assets.defs.news.checks import news_feed_freshness
-from coinwatch_assets.defs.news.resources import NewsFeedsResource
+from coinwatch_assets.defs.news.resources import NewsFeedsResource, SentimentResource
 from coinwatch_assets.defs.news.sensor import news_sensor
 from coinwatch_assets.defs.storage import DatabaseResource
 from coinwatch_assets_tests.defs.news.conftest import RECORDED, news_resources, rss_body
+from coinwatch_assets_tests.emulators.ollama import FakeOllama
 
 NEWS = [news_articles, article_sentiment, sentiment_daily]
 DAY = "2026-11-02"
@@ -180,3 +181,27 @@ def test_sample_source_fills_every_table_offline(instance, database_url):
     assert len(database.read("news_articles")) == 4
     assert len(database.read("article_sentiment")) == 4
     assert len(database.read("sentiment_daily")) >= 1
+
+
+def test_an_ollama_answering_garbage_fails_the_run_and_writes_no_sentiment(
+    rss, instance, database_url
+):
+    rss.set_feed("f.xml", rss_body(A, B))
+    resources = news_resources(database_url, [rss.custom_url("f.xml")])
+    with FakeOllama("garbage") as fake:
+        resources["sentiment"] = SentimentResource(scorer="ollama", ollama_url=fake.base_url)
+        result = dg.materialize(
+            NEWS, partition_key=DAY, instance=instance, resources=resources, raise_on_error=False
+        )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "not JSON with a 'score'" in str(failure.event_specific_data.error)
+    database = DatabaseResource(url=database_url)
+    assert len(database.read("news_articles")) == 2  # the articles are facts, stored first
+    assert database.read("article_sentiment").empty
+    assert database.read("sentiment_daily").empty
+    with FakeOllama() as fake:
+        resources["sentiment"] = SentimentResource(scorer="ollama", ollama_url=fake.base_url)
+        _run(instance, resources)
+    scored = database.read("article_sentiment")
+    assert sorted(scored["score"]) == [-0.8, 0.75] and (scored["scorer"] == "ollama").all()
