@@ -26,6 +26,7 @@ WORDS: dict[str, float] = {
     **_forms(1.8, "unveiled", "introduces", "introduced", "rollout", "mainnet"),
     **_forms(1.8, "partners", "partnered", "partnering", "partnership", "partnerships"),
     **_forms(1.4, "collaborates", "collaboration", "integrates", "integrated", "integration"),
+    **_forms(1.4, "integrating", "integrate", "green-light", "green-lights", "green-lit"),
     **_forms(1.6, "raises", "raised", "raising", "funding", "funded", "backs", "backed"),
     **_forms(1.4, "invests", "invested", "investment", "investments", "valuation", "unicorn"),
     **_forms(1.6, "acquires", "acquired", "acquisition", "acquisitions", "buys", "bought"),

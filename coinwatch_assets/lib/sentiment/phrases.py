@@ -44,14 +44,15 @@ RULES: tuple[Phrase, ...] = (
     _rule(
         "partnership",
         1.6,
-        r"\bteams? up\b|\bjoins? forces\b|\bpartners? with\b|\bsigns? (?:a )?deal\b"
+        r"\bteams? up\b|\blinks? up\b|\bjoins? forces\b|\bpartners? with\b|\bsigns? (?:a )?deal\b"
         r"|\badds? support for\b|\bto support\b|\bstrategic alliance\b",
     ),
     _rule("listing", 1.6, r"\b(?:to list|will list|lists|now listed|listed on|listing on)\b"),
     _rule(
         "etf_approval",
         2.0,
-        r"\b(?:approv\w*|green ?light\w*|clears?|cleared)\b[^.;]{0,40}\b(?:etf|etn|etp|fund)s?\b"
+        r"\b(?:approv\w*|green[- ]?light\w*|green[- ]lit|clears?|cleared)\b"
+        r"[^.;]{0,40}\b(?:etf|etn|etp|fund)s?\b"
         r"|\b(?:etf|etn|etp)s?\b[^.;]{0,30}\b(?:approv\w*|debuts?|begins? trading|goes live)\b",
     ),
     _rule("etf_filing", 1.0, r"\bfiles? (?:for|to list)\b[^.;]{0,40}\b(?:etf|etn|etp)s?\b"),
