@@ -74,6 +74,9 @@ WORDS: dict[str, float] = {
     **_forms(-1.8, "dissolving", "backlash", "illicit", "uninvestable", "wary", "complaining"),
     **_forms(-1.4, "concern", "concerns", "concerned", "arbitration", "speculative", "fears"),
     **_forms(-1.0, "levy", "levies", "regulate", "regulatory", "remove", "proceedings"),
+    # New rules mostly mean new costs and limits for crypto firms.
+    **_forms(-1.0, "regulation", "regulations", "legislation", "rules", "hearing", "hearings"),
+    **_forms(-1.8, "censorship", "surrenders", "surrendered", "mistakenly", "mistake"),
     # Corporate distress.
     **_forms(-2.6, "bankruptcy", "insolvent", "insolvency", "collapses", "collapsed"),
     **_forms(-2.0, "layoffs", "layoff", "shutters", "shuttered", "outage", "outages"),

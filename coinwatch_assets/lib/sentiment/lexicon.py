@@ -7,7 +7,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from coinwatch_assets.lib.sentiment.base import Score, label_for
 from coinwatch_assets.lib.sentiment.crypto_lexicon import WORDS
-from coinwatch_assets.lib.sentiment.phrases import phrase_valence
+from coinwatch_assets.lib.sentiment.phrases import AMOUNT, AMOUNT_VALENCE, phrase_valence
 
 # VADER's normalisation constant: compound = x / sqrt(x^2 + alpha).
 _VADER_ALPHA = 15.0
@@ -45,6 +45,9 @@ class LexiconScorer:
         compound = self._vader.polarity_scores(text)["compound"]
         phrases, names = phrase_valence(text)
         total = _unnormalize(compound) + phrases
+        if total >= 0 and AMOUNT.search(text.lower()):
+            total += AMOUNT_VALENCE
+            names.append("amount")
         if _EXPLAINER.search(text.strip().lower()):
             total *= EXPLAINER_DAMPING
         return total, names

@@ -31,9 +31,6 @@ RULES: tuple[Phrase, ...] = (
         r"|\b(?:seed|series [a-f]|pre-seed|strategic|funding|investment) (?:round|funding)\b"
         rf"|\bleads? {_AMOUNT}|{_AMOUNT} (?:funding|round|raise|investment|fund)\b",
     ),
-    # A dollar figure in a crypto headline is mostly capital moving in (rounds, volumes,
-    # revenue, sales); a hack or a fine carries its own, stronger negative words.
-    _rule("amount", 1.0, _AMOUNT),
     _rule("valuation", 1.6, rf"\b{_AMOUNT} valuation\b|\bvalued at\b"),
     _rule(
         "launch",
@@ -80,6 +77,7 @@ RULES: tuple[Phrase, ...] = (
         r"|\bsteps? back\b|\bwinds? down\b|\blays? off\b",
     ),
     _rule("withdrawals", -2.2, r"\b(?:halts?|pauses?|suspends?|freezes?) withdrawals?\b"),
+    _rule("no_longer", -1.6, r"\bno longer\b|\bfalls? short\b|\bfell short\b"),
     _rule("wipe_out", -2.0, r"\bwipes? out\b|\bwiped out\b|\bloses? \$|\blost \$"),
     _rule(
         "move_down",
@@ -99,6 +97,11 @@ RULES: tuple[Phrase, ...] = (
     ),
     _rule("move_up", 1.6, r"\bup \d+(?:\.\d+)?\s?%|\b(?:breaks?|climbs?|rises?) (?:above|past)\b"),
 )
+
+# A dollar figure in a crypto headline is mostly capital moving in (rounds, volumes, revenue,
+# sales) -- unless the rest of the headline is negative (stolen, fined, seized, lost).
+AMOUNT = re.compile(_AMOUNT)
+AMOUNT_VALENCE = 1.0
 
 # Words that flip a following rule match ("does not approve", "fails to raise").
 _NEGATORS = re.compile(
