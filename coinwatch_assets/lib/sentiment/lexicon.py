@@ -22,7 +22,7 @@ _EXPLAINER = re.compile(
     r"|what you need to know|here's why|here is why|how to)\b"
     r"|\?\s*$"
 )
-EXPLAINER_DAMPING = 0.5
+EXPLAINER_DAMPING = 0.4
 
 
 def _unnormalize(compound: float) -> float:
