@@ -152,4 +152,19 @@ def article_sentiment(
 def sentiment_daily(article_sentiment: pd.DataFrame) -> dg.Output:
     """Per coin and UTC day: mean headline score, article count and the mean's label."""
     daily = daily_sentiment(article_sentiment)
-    return dg.Output(daily, metadata={"rows": len(daily), "coins": daily["symbol"].nunique()})
+    table = "\n".join(
+        ["| day | coin | articles | mean score | label |", "|---|---|---|---|---|"]
+        + [
+            f"| {r.day:%Y-%m-%d} | {r.symbol} | {r.article_count} | {r.mean_score:.3f} "
+            f"| {r.label} |"
+            for r in daily.itertuples()
+        ]
+    )
+    return dg.Output(
+        daily,
+        metadata={
+            "rows": len(daily),
+            "coins": daily["symbol"].nunique(),
+            "sentiment": dg.MetadataValue.md(table),
+        },
+    )

@@ -41,10 +41,15 @@ def news_resources(database_url: str, feeds: list[str], **feed_options) -> dict[
 
 
 def rss_body(*items: tuple[str, str, str]) -> bytes:
-    """An RSS 2.0 body of (guid, title, pubDate) items."""
+    """An RSS 2.0 body of (guid, title, pubDate) items; guids starting "bare" get no summary."""
     body = "".join(
         f"<item><guid>{g}</guid><title>{t}</title><link>https://news.test/{g}?utm_source=rss</link>"
-        f"<description>&lt;p&gt;About {t}&lt;/p&gt;</description><pubDate>{d}</pubDate></item>"
+        + (
+            ""
+            if g.startswith("bare")
+            else f"<description>&lt;p&gt;About {t}&lt;/p&gt;</description>"
+        )
+        + f"<pubDate>{d}</pubDate></item>"
         for g, t, d in items
     )
     return (

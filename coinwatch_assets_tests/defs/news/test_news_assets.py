@@ -19,6 +19,7 @@ B = (
 )
 C = ("c", "ETHICS panel meets about a solution", "Mon, 02 Nov 2026 10:00:00 +0200")
 D = ("d", "Solana launches a new mainnet upgrade", "Mon, 02 Nov 2026 23:30:00 GMT")
+E = ("bare-e", "Bitcoin miners sell reserves", "Mon, 02 Nov 2026 11:00:00 GMT")
 
 
 def _run(instance, resources, day=DAY):
@@ -34,23 +35,25 @@ def _articles(database_url):
 def test_items_seen_in_two_polls_are_stored_once_and_dropped_items_are_kept(
     rss, instance, database_url
 ):
-    rss.set_feed("f.xml", rss_body(A, B, C))
+    rss.set_feed("f.xml", rss_body(A, B, C, E))
     resources = news_resources(database_url, [rss.custom_url("f.xml")])
     _run(instance, resources)
     first = _articles(database_url)
-    assert sorted(first["title"]) == sorted(t for _, t, _ in (A, B, C))
-    # The feed moves on: A drops out, D appears; B and C are seen a second time.
+    assert sorted(first["title"]) == sorted(t for _, t, _ in (A, B, C, E))
+    # The feed moves on: A and E (no summary) drop out, D appears; B and C are seen again.
     rss.set_feed("f.xml", rss_body(D, C, B))
     _run(instance, resources)
     second = _articles(database_url)
-    assert sorted(second["title"]) == sorted(t for _, t, _ in (A, B, C, D))
+    assert sorted(second["title"]) == sorted(t for _, t, _ in (A, B, C, D, E))
     assert second["article_id"].is_unique
     # An article keeps the time it was first fetched.
     kept = first.set_index("article_id")["fetched_at"]
     again = second.set_index("article_id")["fetched_at"]
     assert (again[kept.index] == kept).all()
     assert all("utm_" not in link for link in second["link"])
-    assert all("<p>" not in s and s.startswith("About") for s in second["summary"])
+    summaries = second.set_index("title")["summary"].fillna("")  # '' reads back as NaN on PG
+    assert summaries[E[1]] == ""
+    assert all(s.startswith("About") for t, s in summaries.items() if t != E[1])
 
 
 def test_sentiment_and_daily_rows_follow_the_articles(rss, instance, database_url):
