@@ -5,6 +5,9 @@ setup(
     version="0.1.0",
     description="Dagster code location that collects crypto market data into TimescaleDB",
     packages=find_packages(exclude=["coinwatch_assets_tests*"]),
+    # The Alembic environment ships inside the package, so an installed wheel can migrate.
+    package_data={"coinwatch_assets.lib.storage.migrations": ["script.py.mako"]},
+    entry_points={"console_scripts": ["coinwatch-db = coinwatch_assets.db_cli:main"]},
     python_requires=">=3.11",
     install_requires=[
         "dagster==1.13.*",
@@ -14,6 +17,8 @@ setup(
         "pandas>=2.2",
         "numpy>=1.26",
         "sqlalchemy>=2.0",
+        # Schema revisions (lib/storage/migrations): every table change ships one.
+        "alembic>=1.13",
         # psycopg 3 drives the TimescaleDB storage (binary COPY); psycopg2 is what
         # dagster-postgres instance storage needs (see README, "Instance storage").
         "psycopg[binary]>=3.2",

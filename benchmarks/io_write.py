@@ -37,6 +37,7 @@ from coinwatch_assets.lib.storage.pg_copy import (  # noqa: E402
     copy_in,
     layout_groups,
 )
+from coinwatch_assets.lib.storage.schema import upgrade_database  # noqa: E402
 from coinwatch_assets.lib.storage.store import Storage  # noqa: E402
 from coinwatch_assets.lib.storage.tables import table_spec  # noqa: E402
 
@@ -106,6 +107,7 @@ def main() -> None:
 
 
 def run(url: str, args: argparse.Namespace) -> None:
+    upgrade_database(url)  # TimescaleDB upgrades by explicit command, never on first use
     storage = Storage(url)
     storage.ensure_schema()
     engine = storage.engine

@@ -23,6 +23,7 @@ from coinwatch_assets.defs.quality.freshness import (
 )
 from coinwatch_assets.defs.quality.repair import gap_repair_sensor
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
+from coinwatch_assets.defs.schema import migrate_database_job
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 
 
@@ -39,7 +40,7 @@ database = DatabaseResource(
 defs = dg.Definitions(
     assets=[markets, ohlcv, ohlcv_1h],
     asset_checks=[ohlcv_quality_checks, ohlcv_freshness],
-    jobs=[ohlcv_freshness_job],
+    jobs=[ohlcv_freshness_job, migrate_database_job],
     schedules=[
         ohlcv_intraday_schedule,
         ohlcv_daily_close_schedule,

@@ -14,6 +14,7 @@ import pytest
 os.environ.setdefault("COINWATCH_START_DATE", "2017-01-01")
 os.environ.setdefault("COINWATCH_TIMEFRAME", "5m")
 
+from coinwatch_assets.lib.storage.schema import upgrade_database  # noqa: E402
 from coinwatch_assets_tests.timescale import TimescaleCluster  # noqa: E402
 
 _counter = itertools.count()
@@ -32,13 +33,23 @@ def timescale() -> Iterator[TimescaleCluster]:
 
 @pytest.fixture
 def timescale_url(timescale: TimescaleCluster) -> str:
-    """A fresh TimescaleDB database (extension created) for one test."""
-    return timescale.create_database(f"t{os.getpid()}_{next(_counter)}")
+    """A fresh TimescaleDB database (extension created), upgraded to the schema head."""
+    url = timescale.create_database(f"t{os.getpid()}_{next(_counter)}")
+    upgrade_database(url)
+    return url
+
+
+@pytest.fixture
+def empty_timescale_url(timescale: TimescaleCluster) -> str:
+    """A fresh TimescaleDB database with no coinwatch schema (for the upgrade tests)."""
+    return timescale.create_database(f"e{os.getpid()}_{next(_counter)}")
 
 
 @pytest.fixture(params=["sqlite", "timescaledb"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each storage test runs on both backends: an embedded SQLite file and TimescaleDB."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'coinwatch.sqlite'}"
+        url = f"sqlite:///{tmp_path / 'coinwatch.sqlite'}"
+        upgrade_database(url)
+        return url
     return request.getfixturevalue("timescale_url")

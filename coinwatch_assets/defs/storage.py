@@ -1,5 +1,6 @@
 """The database resource and the one IO manager every asset writes through."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -9,6 +10,7 @@ from coinwatch_assets.lib.storage.frames import StorageError, column_kind
 from coinwatch_assets.lib.storage.slices import Slice, build_cells
 from coinwatch_assets.lib.storage.store import DEFAULT_SQLITE_PATH, Storage
 from coinwatch_assets.lib.storage.tables import TableSpec, table_spec
+from coinwatch_assets.lib.storage.writes import WriteResult
 
 
 class DatabaseResource(dg.ConfigurableResource):
@@ -92,51 +94,154 @@ def column_schema(spec: TableSpec) -> dg.TableSchema:
     )
 
 
-def table_metadata(table: str) -> dict[str, object]:
-    """Definition metadata for an asset stored in `table`."""
+def table_metadata(table: str, **pins: object) -> dict[str, object]:
+    """Definition metadata for an asset stored in `table`, with its pinned column values."""
     spec = table_spec(table)
-    return {"dagster/table_name": spec.name, "dagster/column_schema": column_schema(spec)}
+    unknown = sorted(set(pins) - set(spec.pinned_columns))
+    if unknown or len(pins) != len(spec.pinned_columns):
+        raise ValueError(f"table {table!r} pins {list(spec.pinned_columns)}, got {sorted(pins)}")
+    return {
+        "dagster/table_name": spec.name,
+        "dagster/column_schema": column_schema(spec),
+        **pins,
+    }
+
+
+# Run tag for the deliberate replacement of stored facts (Launchpad: add the tag, re-run the
+# partitions): the slice is deleted and written anew instead of upserted.
+REPLACE_TAG = "coinwatch/replace_slice"
+# Output metadata an asset sets to name partitions of its run it did not fetch (delisted
+# days): the IO manager leaves them untouched.
+SKIPPED_PARTITIONS = "skipped_partitions"
+
+
+def _plain(value: object) -> object:
+    return getattr(value, "value", value)
+
+
+def slice_pins(spec: TableSpec, asset: str, metadata: Mapping[str, object]) -> dict[str, object]:
+    """The pinned column values (venue, timeframe) of an asset, from its definition metadata."""
+    missing = [c for c in spec.pinned_columns if c not in metadata]
+    if missing:
+        raise StorageError(
+            f"asset {asset!r}: table {spec.name!r} pins its slices by {list(spec.pinned_columns)}"
+            f"; add {missing} to the asset's definition metadata"
+        )
+    return {c: _plain(metadata[c]) for c in spec.pinned_columns}
+
+
+def _cell_counts(spec: TableSpec, frame: pd.DataFrame, where: Slice) -> dict[str, int]:
+    """Rows per (UTC day, key values) of a frame, labelled like WriteResult's cells."""
+    if frame is None or frame.empty:
+        return {}
+    keys = sorted({col for cell in where.cells or () for col, _ in cell.equals})
+    parts = [frame[k].astype(str) for k in keys]
+    if spec.time_column is not None:
+        day = pd.to_datetime(frame[spec.time_column], utc=True).dt.strftime("%Y-%m-%d")
+        parts.insert(0, day)
+    if not parts:
+        return {spec.name: len(frame)}
+    labels = parts[0].str.cat(parts[1:], sep=" ") if len(parts) > 1 else parts[0]
+    return labels.value_counts().to_dict()
+
+
+def _run_tags(context: dg.OutputContext) -> Mapping[str, str]:
+    try:
+        return context.step_context.dagster_run.tags
+    except dg.DagsterInvariantViolationError:  # an OutputContext built outside a run
+        return {}
 
 
 class CoinwatchIOManager(dg.ConfigurableIOManager):
-    """Writes a DataFrame into its partition slice (delete + insert, one transaction)."""
+    """Writes a DataFrame into its partition slice: facts upserted, derived slices replaced."""
 
     database: DatabaseResource
 
-    def _slice(self, context: dg.InputContext | dg.OutputContext, spec: TableSpec) -> Slice:
+    def _slice(
+        self,
+        context: dg.InputContext | dg.OutputContext,
+        spec: TableSpec,
+        metadata: Mapping[str, object],
+        keys: list[str] | None = None,
+    ) -> Slice:
         asset = context.asset_key.to_user_string()
+        pins = slice_pins(spec, asset, metadata)
         if not context.has_asset_partitions:
-            return Slice.whole_table(spec.name)
-        keys = list(context.asset_partition_keys)
-        return partition_slice(spec, asset, context.asset_partitions_def, keys)
+            return Slice.whole_table(spec.name).pinned(pins)
+        keys = list(context.asset_partition_keys) if keys is None else keys
+        return partition_slice(spec, asset, context.asset_partitions_def, keys).pinned(pins)
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | None) -> None:
         if obj is None:
             return
         spec = table_spec(context.asset_key.path[-1])
-        where = self._slice(context, spec)
+        keys = list(context.asset_partition_keys) if context.has_asset_partitions else None
+        skipped = set(_plain(context.output_metadata.get(SKIPPED_PARTITIONS)) or [])
+        if keys is not None and skipped:
+            keys = [k for k in keys if k not in skipped]
+            if not keys:
+                context.log.info(f"{spec.name}: no partition of this run was fetched; no write")
+                context.add_output_metadata({"rows_written": 0, "storage_write": "none"})
+                return
+        where = self._slice(context, spec, context.definition_metadata, keys)
+        replace = _run_tags(context).get(REPLACE_TAG, "").lower() == "true"
         storage = self.database.storage()
-        result = storage.write(spec, obj, where)
+        result = storage.write(spec, obj, where, replace=replace)
+        if result.rows_not_returned:
+            returned = _cell_counts(spec, obj, where)
+            for cell, n in list(result.not_returned_by_cell.items())[:20]:
+                context.log.warning(
+                    f"{spec.name} {cell}: this run returned {returned.get(cell, 0)} "
+                    f"{spec.noun} for a slice holding {n} it did not return; those {n} "
+                    f"are kept (run tag {REPLACE_TAG}=true replaces the slice)"
+                )
+        context.add_output_metadata(self._metadata(spec, where, result, storage.backend, keys))
+
+    @staticmethod
+    def _metadata(
+        spec: TableSpec, where: Slice, result: WriteResult, backend: str, keys: list[str] | None
+    ) -> dict[str, object]:
         meta: dict[str, object] = {
+            "write_mode": result.mode,
             "rows_written": result.rows_written,
-            "rows_deleted": result.rows_deleted,
             "dagster/row_count": result.rows_written,
             "dagster/table_name": spec.name,
             "dagster/column_schema": column_schema(spec),
-            "storage_backend": storage.backend,
+            "storage_backend": backend,
         }
+        if result.mode == "replace":
+            meta["rows_deleted"] = result.rows_deleted
+        else:
+            meta["rows_inserted"] = result.rows_inserted
+            meta["rows_updated"] = result.rows_updated
+            meta["rows_unchanged"] = result.rows_unchanged
+            meta[f"{spec.noun}_not_returned"] = result.rows_not_returned
+            if result.not_returned_by_cell:
+                meta[f"{spec.noun}_not_returned_by_day"] = dg.MetadataValue.json(
+                    dict(list(result.not_returned_by_cell.items())[:100])
+                )
         if where.cells:
             starts = [c.start for c in where.cells if c.start is not None]
             ends = [c.end for c in where.cells if c.end is not None]
             if starts:
                 meta["window_start"] = min(starts).isoformat()
                 meta["window_end"] = max(ends).isoformat()
-            keyed = sorted({str(v) for c in where.cells for _, v in c.equals})
+            keyed = sorted(
+                {
+                    str(v)
+                    for c in where.cells
+                    for col, v in c.equals
+                    if col not in spec.pinned_columns
+                }
+            )
             if keyed:
                 meta["keys"] = ", ".join(keyed)
-            meta["partitions"] = len(context.asset_partition_keys)
-        context.add_output_metadata(meta)
+        if keys is not None:
+            meta["partitions"] = len(keys)
+        return meta
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         spec = table_spec(context.asset_key.path[-1])
-        return self.database.storage().read(spec, self._slice(context, spec))
+        upstream = context.upstream_output
+        metadata = upstream.definition_metadata if upstream is not None else {}
+        return self.database.storage().read(spec, self._slice(context, spec, metadata))

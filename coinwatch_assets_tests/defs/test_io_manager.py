@@ -17,6 +17,8 @@ symbols = dg.DynamicPartitionsDefinition(name="symbols")
 daily = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-05")
 date_x_symbol = dg.MultiPartitionsDefinition({"date": daily, "symbol": symbols})
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+# The venue and timeframe every test candle carries (the slice pins them).
+PINS = {"exchange": "binance", "timeframe": "5m"}
 
 
 class Prices(dg.Config):
@@ -30,6 +32,7 @@ def _frames(keys: list[tuple[str, str]], base_price: float) -> pd.DataFrame:
 
 @dg.asset(
     name="ohlcv",
+    metadata=PINS,
     partitions_def=date_x_symbol,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
@@ -101,7 +104,8 @@ def test_one_key_writes_its_cell_only(instance, database) -> None:
     assert result.success
     assert changed_cells(database) == {("ETH/USDT", "2024-01-02")}
     meta = result.get_asset_materialization_events()[0].materialization.metadata
-    assert meta["rows_written"].value == 288 and meta["rows_deleted"].value == 288
+    assert meta["rows_written"].value == 288 and meta["rows_updated"].value == 288
+    assert meta["write_mode"].value == "upsert" and meta["candles_not_returned"].value == 0
     assert meta["dagster/table_name"].value == "ohlcv"
     assert meta["window_start"].value == "2024-01-02T00:00:00+00:00"
     assert meta["keys"].value == "ETH/USDT"
@@ -175,7 +179,7 @@ def test_downstream_loads_exactly_its_upstream_slice(instance, database) -> None
 
 
 def test_time_window_partitions(instance, database) -> None:
-    @dg.asset(name="ohlcv", partitions_def=daily)
+    @dg.asset(name="ohlcv", metadata=PINS, partitions_def=daily)
     def ohlcv_daily(context: dg.AssetExecutionContext) -> pd.DataFrame:
         return _frames([(context.partition_key, s) for s in SYMBOLS], 100.0)
 
@@ -188,7 +192,7 @@ def test_time_window_partitions(instance, database) -> None:
 
 
 def test_dynamic_partitions(instance, database) -> None:
-    @dg.asset(name="ohlcv", partitions_def=symbols)
+    @dg.asset(name="ohlcv", metadata=PINS, partitions_def=symbols)
     def ohlcv_by_symbol(context: dg.AssetExecutionContext, config: Prices) -> pd.DataFrame:
         return _frames([(d, context.partition_key) for d in DAYS[:2]], config.base_price)
 
@@ -201,8 +205,8 @@ def test_dynamic_partitions(instance, database) -> None:
     assert changed == {"ETH/USDT"}
 
 
-def test_unpartitioned_asset_replaces_the_table(instance, database) -> None:
-    @dg.asset(name="ohlcv")
+def test_unpartitioned_asset_upserts_the_table(instance, database) -> None:
+    @dg.asset(name="ohlcv", metadata=PINS)
     def ohlcv_all(config: Prices) -> pd.DataFrame:
         return _frames([("2024-01-01", "BTC-USDT")], config.base_price)
 
@@ -217,7 +221,7 @@ def test_unmapped_partition_dimension_is_refused(instance, database) -> None:
         {"date": daily, "venue": dg.StaticPartitionsDefinition(["a", "b"])}
     )
 
-    @dg.asset(name="ohlcv", partitions_def=other)
+    @dg.asset(name="ohlcv", metadata=PINS, partitions_def=other)
     def ohlcv_bad() -> pd.DataFrame:
         return ohlcv_frame()
 
@@ -230,7 +234,7 @@ def test_rows_outside_the_run_fail_the_run_and_write_nothing(instance, database)
     seed_everything(instance, database)
     before = database.read("ohlcv")
 
-    @dg.asset(name="ohlcv", partitions_def=date_x_symbol)
+    @dg.asset(name="ohlcv", metadata=PINS, partitions_def=date_x_symbol)
     def ohlcv_leaky() -> pd.DataFrame:
         return ohlcv_frame("BTC/USDT", "2024-01-01", periods=300)  # spills into the next day
 

@@ -46,6 +46,8 @@ class BinanceEmulator:
 
     def __init__(self, now_ms: int | None = None) -> None:
         self.now_ms = now_ms  # None: every stored candle is served (all look closed)
+        # A broken exchange: startTime/endTime ignored, the latest `limit` candles served.
+        self.ignore_time_range = False
         self.markets: dict[str, wire.MarketSpec] = {}
         self.candles: dict[tuple[str, str], np.ndarray] = {}
         self.malformed: dict[tuple[str, str, int], str] = {}

@@ -67,6 +67,8 @@ def klines(emu: BinanceEmulator, query: dict[str, str]) -> Answer:
     with emu.lock:
         data = emu.candles.get((market_id, interval), np.empty((0, 6)))
         malformed = dict(emu.malformed)
+        if emu.ignore_time_range:
+            start = end = None
     ts = data[:, 0]
     keep = np.ones(len(data), dtype=bool)
     if emu.now_ms is not None:

@@ -3,7 +3,8 @@
 import dagster as dg
 import pandas as pd
 
-from coinwatch_assets.defs.market.partitions import ohlcv_partitions
+from coinwatch_assets.defs.market.assets import EXCHANGE
+from coinwatch_assets.defs.market.partitions import SETTINGS, ohlcv_partitions
 from coinwatch_assets.defs.storage import table_metadata
 from coinwatch_assets.lib.market.resample import resample_ohlcv
 
@@ -27,7 +28,7 @@ derived_condition = (
     partitions_def=ohlcv_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     automation_condition=derived_condition,
-    metadata=table_metadata("ohlcv_1h"),
+    metadata=table_metadata("ohlcv_1h", exchange=EXCHANGE, timeframe=SETTINGS.timeframe),
     kinds={"pandas", "sql"},
 )
 def ohlcv_1h(context: dg.AssetExecutionContext, ohlcv: pd.DataFrame) -> pd.DataFrame:

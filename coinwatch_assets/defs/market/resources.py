@@ -11,6 +11,9 @@ class MarketSourceResource(dg.ConfigurableResource):
 
     source: str = "live"
     exchange: str = "binance"
+    # The `exchange` value rows carry; by default `sample` for the sample source and the ccxt
+    # id otherwise. Lets the offline source play a venue (tests, demos).
+    label: str | None = None
     # JSON merged into the ccxt constructor config; may carry API keys, so it is set from
     # COINWATCH_CCXT_CONFIG through dg.EnvVar and never logged.
     ccxt_config: str = ""
@@ -22,6 +25,8 @@ class MarketSourceResource(dg.ConfigurableResource):
     @property
     def exchange_label(self) -> str:
         """The `exchange` value this source's rows carry."""
+        if self.label:
+            return self.label
         return "sample" if self.source == "sample" else self.exchange
 
     def build(self) -> MarketDataSource:
@@ -33,7 +38,7 @@ class MarketSourceResource(dg.ConfigurableResource):
             max_delay=self.max_delay_seconds,
         )
         if self.source == "sample":
-            return build_source("sample")
+            return build_source("sample", label=self.exchange_label)
         return build_source(
             self.source, self.exchange, parse_ccxt_config(self.ccxt_config), retry=retry
         )

@@ -37,7 +37,8 @@ def confirm_partition(
 ) -> dg.AssetCheckEvaluation | None:
     """Mark the partition's exhausted holes confirmed; its WARN result once none is missed."""
     spec = table_spec("ohlcv_gaps")
-    where = partition_slice(spec, "ohlcv_gaps", ohlcv_partitions, [key])
+    pins = {"exchange": SETTINGS.exchange_label, "timeframe": SETTINGS.timeframe}
+    where = partition_slice(spec, "ohlcv_gaps", ohlcv_partitions, [key]).pinned(pins)
     rows = confirm_exhausted(database.read("ohlcv_gaps", where), policy)
     database.storage().write(spec, rows, where)
     if gap_severity(rows) != "warn":

@@ -13,8 +13,14 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 from coinwatch_assets.defs.market.assets import ohlcv
 
 
-def materialization_targets(instance: dg.DagsterInstance, keys: list[str]) -> dict[str, Target]:
-    """{partition key: its latest `ohlcv` materialization}, for the keys that have one."""
+def materialization_targets(
+    instance: dg.DagsterInstance, keys: list[str], fetched_at: dict[str, str] | None = None
+) -> dict[str, Target]:
+    """{partition key: its latest `ohlcv` materialization}, for the keys that have one.
+
+    `fetched_at`, when given, is filled with each materialization's `fetched_at` metadata:
+    the moment its candles were fetched.
+    """
     targets: dict[str, Target] = {}
 
     def fetch(partitions: list[str], limit: int) -> None:
@@ -24,6 +30,9 @@ def materialization_targets(instance: dg.DagsterInstance, keys: list[str]) -> di
                 targets[record.partition_key] = Target(
                     run_id=record.run_id, storage_id=record.storage_id, timestamp=record.timestamp
                 )
+                meta = record.asset_materialization.metadata if record.asset_materialization else {}
+                if fetched_at is not None and "fetched_at" in meta:
+                    fetched_at[record.partition_key] = str(meta["fetched_at"].value)
 
     # Right after a run the newest len(keys) materializations are that run's, one per key.
     fetch(keys, len(keys))

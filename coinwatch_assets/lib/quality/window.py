@@ -44,13 +44,18 @@ def evaluate_window(
     now: pd.Timestamp,
     *,
     jump_threshold: float = DEFAULT_JUMP_THRESHOLD,
+    expect: bool = False,
 ) -> WindowFindings:
-    """Holes (only candles closed by `now`), broken integrity rules, jumps and outages."""
+    """Holes (only candles closed by `now`), broken integrity rules, jumps and outages.
+
+    With `expect`, an empty window is a hole over all of it (the symbol traded then);
+    without it, an empty window has no findings (not listed yet, delisted).
+    """
     frame = frame.sort_values("ts", kind="stable")
     rules = run_all_rules(frame, start=start, end=end, now=now)
     broken = {name: rows for name, rows in rules.items() if len(rows)}
     report, grid_error = None, None
-    if len(frame):
+    if len(frame) or expect:
         try:
             report = scan_gaps(frame["ts"], timeframe, start=start, end=end, now=now)
         except CandleSeriesError as exc:

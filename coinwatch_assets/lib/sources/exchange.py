@@ -12,7 +12,7 @@ import copy
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import ccxt
@@ -53,6 +53,10 @@ _DEFAULT_CONFIG: dict[str, dict[str, Any]] = {
     "binance": {"options": {"fetchMarkets": {"types": ["spot"]}}},
     "binanceus": {"options": {"fetchMarkets": {"types": ["spot"]}}},
 }
+
+
+def _iso_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -183,14 +187,8 @@ class ExchangeSource:
             page = self._page(symbol, timeframe, cursor, window, ctx)
             if not page:
                 break
+            self._check_page_bounds(page, cursor, window, ctx)
             last = max(row[0] for row in page)
-            if last < cursor:
-                raise BadMarketData(
-                    f"no progress: the page asked from {day_of(cursor)} ({cursor}) ended at "
-                    f"{last}; the exchange ignores `since`",
-                    exchange=self.exchange_id,
-                    **ctx,
-                )
             for row in page:
                 if window.start <= row[0] < window.stop:
                     rows.setdefault(row[0], row)
@@ -201,6 +199,29 @@ class ExchangeSource:
         return from_ccxt_rows(
             ordered, exchange=self.exchange_id, symbol=symbol, timeframe=timeframe
         )
+
+    def _check_page_bounds(
+        self, page: list[list[Any]], cursor: int, window: Window, ctx: dict[str, Any]
+    ) -> None:
+        """A page is a claim: candles before `since`, or after the `until` we sent, mean the
+        exchange ignored the request's window, and nothing it sent can be trusted."""
+        first, last = min(row[0] for row in page), max(row[0] for row in page)
+        if first < cursor:
+            raise BadMarketData(
+                f"the page asked from {_iso_ms(cursor)} starts at {_iso_ms(first)} (no progress "
+                f"if it ends at {_iso_ms(last)}): the exchange ignored `since`; nothing from "
+                "this window is kept",
+                exchange=self.exchange_id,
+                **ctx,
+            )
+        if self._use_until and last >= window.stop:
+            raise BadMarketData(
+                f"the page asked up to {_iso_ms(window.stop - 1)} holds a candle at "
+                f"{_iso_ms(last)}: the exchange ignored the window's end; nothing from this "
+                "window is kept",
+                exchange=self.exchange_id,
+                **ctx,
+            )
 
     def _timeframe_ms(self, timeframe: str, ctx: dict[str, Any]) -> int:
         known = self.client.timeframes or {}

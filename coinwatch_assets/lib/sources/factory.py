@@ -35,13 +35,18 @@ def build_source(
     kind: str = "live",
     exchange_id: str = "binance",
     ccxt_config: dict[str, Any] | None = None,
+    *,
+    label: str | None = None,
     **exchange_kwargs: Any,
 ) -> MarketDataSource:
-    """A source of `kind`; `exchange_kwargs` go to ExchangeSource (page_limit, retry...)."""
+    """A source of `kind`; `exchange_kwargs` go to ExchangeSource (page_limit, retry...).
+
+    `label` is the exchange the sample source plays (default `sample`).
+    """
     if kind == "sample":
         from coinwatch_assets.lib.sources.sample import SampleSource
 
-        return SampleSource()
+        return SampleSource(label or "sample")
     if kind == "live":
         from coinwatch_assets.lib.sources.exchange import ExchangeSource
 

@@ -111,10 +111,12 @@ def layout_groups(
     return layouts
 
 
-def copy_in(raw_conn: Any, spec: TableSpec, prepared: PreparedFrame) -> None:
+def copy_in(
+    raw_conn: Any, spec: TableSpec, prepared: PreparedFrame, table_name: str | None = None
+) -> None:
     """Write a prepared frame with binary COPY on a psycopg 3 connection.
 
-    Runs inside the caller's transaction.
+    Runs inside the caller's transaction; `table_name` redirects it (a staging table).
     """
     frame = prepared.rows
     if frame.empty:
@@ -122,7 +124,7 @@ def copy_in(raw_conn: Any, spec: TableSpec, prepared: PreparedFrame) -> None:
     columns = [c.name for c in spec.table.columns]
     kinds = [column_kind(c) for c in spec.table.columns]
     col_sql = ", ".join(f'"{c}"' for c in columns)
-    statement = f'COPY "{spec.name}" ({col_sql}) FROM STDIN (FORMAT BINARY)'
+    statement = f'COPY "{table_name or spec.name}" ({col_sql}) FROM STDIN (FORMAT BINARY)'
     groups = layout_groups(spec, prepared)
     with raw_conn.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
         # The queued writer sends from a worker thread, so encoding the next group overlaps

@@ -39,6 +39,25 @@ class Slice:
     def whole_table(cls, table: str) -> Slice:
         return cls(table=table, time_column=None, cells=None)
 
+    def pinned(self, values: dict[str, object]) -> Slice:
+        """This slice narrowed to rows whose columns equal `values` (venue, timeframe)."""
+        if not values:
+            return self
+        pins = tuple(sorted(values.items()))
+        cells = self.cells if self.cells is not None else (Cell(),)
+        narrowed = tuple(
+            Cell(equals=tuple(sorted({**dict(c.equals), **dict(pins)}.items())), **_bounds(c))
+            for c in cells
+        )
+        label = self.label + " [" + ", ".join(f"{k}={v}" for k, v in pins) + "]"
+        return Slice(self.table, self.time_column, narrowed, label)
+
+    def lock_keys(self) -> list[str]:
+        """One key per distinct set of column values: writers of one cell serialize on it."""
+        if self.cells is None:
+            return [self.table]
+        return sorted({f"{self.table}|{c.equals!r}" for c in self.cells})
+
     def where(self, table: sa.Table) -> sa.ColumnElement[bool]:
         """SQL condition selecting the slice."""
         if self.cells is None:
@@ -89,6 +108,10 @@ class Slice:
             ok = (pos >= 0) & (ts[rows] < hi[np.clip(pos, 0, None)])
             inside[rows[ok]] = True
         return inside
+
+
+def _bounds(cell: Cell) -> dict[str, datetime | None]:
+    return {"start": cell.start, "end": cell.end}
 
 
 def _us(value: datetime | None, default: int) -> int:

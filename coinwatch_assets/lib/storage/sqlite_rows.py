@@ -40,8 +40,13 @@ def _column_values(kind: str, series: pd.Series) -> list[Any]:
     return values.tolist()
 
 
-def insert_rows(raw_conn: Any, spec: TableSpec, rows: pd.DataFrame) -> None:
-    """INSERT `rows` (prepared for `spec`) on a sqlite3 connection, in its transaction."""
+def insert_rows(
+    raw_conn: Any, spec: TableSpec, rows: pd.DataFrame, table_name: str | None = None
+) -> None:
+    """INSERT `rows` (prepared for `spec`) on a sqlite3 connection, in its transaction.
+
+    `table_name` redirects the rows (a staging table).
+    """
     if rows.empty:
         return
     columns = [c.name for c in spec.table.columns]
@@ -49,5 +54,6 @@ def insert_rows(raw_conn: Any, spec: TableSpec, rows: pd.DataFrame) -> None:
     names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
     raw_conn.executemany(
-        f'INSERT INTO "{spec.name}" ({names}) VALUES ({marks})', zip(*values, strict=True)
+        f'INSERT INTO "{table_name or spec.name}" ({names}) VALUES ({marks})',
+        zip(*values, strict=True),
     )

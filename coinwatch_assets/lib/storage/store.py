@@ -2,15 +2,16 @@
 
 Two backends behind one URL: TimescaleDB (`postgresql+psycopg://...`: hypertables, binary COPY)
 and an embedded SQLite file (no URL: a first run needs no server). A write validates first,
-then deletes the slice and inserts the frame in ONE transaction, so a failed write leaves the
-slice as it was and a repeated write never duplicates rows.
+then, in ONE transaction, upserts facts or replaces a derived slice (see `writes`), so a
+failed write leaves the slice as it was and a repeated write never duplicates rows.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -25,10 +26,12 @@ from coinwatch_assets.lib.storage.frames import (
     normalize_read,
     prepare_frame,
 )
-from coinwatch_assets.lib.storage.pg_copy import copy_in, copy_out
+from coinwatch_assets.lib.storage.hypertables import ensure_timescaledb
+from coinwatch_assets.lib.storage.pg_copy import copy_out
+from coinwatch_assets.lib.storage.schema import ensure_current
 from coinwatch_assets.lib.storage.slices import Slice
-from coinwatch_assets.lib.storage.sqlite_rows import insert_rows
-from coinwatch_assets.lib.storage.tables import TABLE_SPECS, TableSpec, metadata
+from coinwatch_assets.lib.storage.tables import TableSpec
+from coinwatch_assets.lib.storage.writes import WriteResult, pg_write, sqlite_write
 
 DEFAULT_SQLITE_PATH = "data/coinwatch.sqlite"
 
@@ -37,10 +40,27 @@ _ready: set[str] = set()
 _lock = threading.Lock()
 
 
-@dataclass(frozen=True)
-class WriteResult:
-    rows_written: int
-    rows_deleted: int
+@contextlib.contextmanager
+def _immediate(conn: sa.Connection) -> Iterator[None]:
+    """One SQLite transaction that holds the write lock from its start (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads first and writes later fails at once when another
+    writer committed in between; an immediate one waits (busy_timeout) and then goes ahead.
+    """
+    raw = conn.connection.driver_connection
+    previous = raw.isolation_level
+    raw.isolation_level = None  # we issue BEGIN/COMMIT ourselves
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
+            raise
+        raw.execute("COMMIT")
+    finally:
+        raw.isolation_level = previous
 
 
 def resolve_url(url: str | None, sqlite_path: str = DEFAULT_SQLITE_PATH) -> str:
@@ -80,6 +100,12 @@ def _engine(url: str) -> sa.Engine:
         return engine
 
 
+def _utc_timestamp(value: object) -> pd.Timestamp:
+    """A stored time (aware datetime from PostgreSQL, UTC text from SQLite) as UTC."""
+    ts = pd.Timestamp(value)
+    return ts.tz_convert("UTC") if ts.tzinfo is not None else ts.tz_localize("UTC")
+
+
 class Storage:
     """Slice-level reads and writes for every table in `TABLE_SPECS`."""
 
@@ -93,50 +119,34 @@ class Storage:
         return self.engine.url.render_as_string(hide_password=True)
 
     def ensure_schema(self) -> None:
-        """Create missing tables (and hypertables); once per process and database."""
+        """Schema at this code's revision (SQLite upgrades itself, TimescaleDB is checked and
+        fails naming the upgrade command); once per process and database."""
         key = self.engine.url.render_as_string(hide_password=False)
         if key in _ready:
             return
         with _lock:
             if key in _ready:
                 return
-            with self.engine.begin() as conn:
-                if self.backend == "timescaledb":
+            if self.backend == "timescaledb":
+                with self.engine.begin() as conn:
                     self._ensure_timescale(conn)
-                metadata.create_all(conn, checkfirst=True)
-                if self.backend == "timescaledb":
-                    for spec in TABLE_SPECS.values():
-                        if spec.chunk_interval is not None:
-                            self._make_hypertable(conn, spec)
+            ensure_current(self.engine)
             _ready.add(key)
 
     def _ensure_timescale(self, conn: sa.Connection) -> None:
         # Parallel run workers may create the schema at once: serialise them.
         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7316001)")
-        try:
-            with conn.begin_nested():
-                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS timescaledb")
-        except sa.exc.DBAPIError as exc:
-            raise StorageError(
-                f"the TimescaleDB extension is not available on {self.display_url}: "
-                f"{str(exc.orig).strip().splitlines()[0]}. Install it on the server "
-                "(scripts/install_timescaledb.sh) and set shared_preload_libraries=timescaledb."
-            ) from None
+        ensure_timescaledb(conn)
 
-    @staticmethod
-    def _make_hypertable(conn: sa.Connection, spec: TableSpec) -> None:
-        seconds = int(spec.chunk_interval.total_seconds())
-        conn.execute(
-            sa.text(
-                "SELECT create_hypertable(CAST(:table AS regclass), "
-                "by_range(CAST(:column AS name), make_interval(secs => :secs)), "
-                "create_default_indexes => false, if_not_exists => true)"
-            ),
-            {"table": spec.name, "column": spec.time_column, "secs": seconds},
-        )
+    def write(
+        self, spec: TableSpec, frame: pd.DataFrame, where: Slice, *, replace: bool = False
+    ) -> WriteResult:
+        """Write `frame` into slice `where`, atomically; refuse bad frames before writing.
 
-    def write(self, spec: TableSpec, frame: pd.DataFrame, where: Slice) -> WriteResult:
-        """Replace the rows of slice `where` with `frame`, atomically; refuse bad frames."""
+        Facts tables (`write_mode="upsert"`) add and correct rows and keep stored rows the
+        frame does not hold; `replace=True` (a deliberate user action) or a derived table
+        replaces the slice. Writers of one slice wait for each other.
+        """
         label = f"{spec.name} partition {where.label}"
         prepared = prepare_frame(spec, frame, label)
         rows = prepared.rows
@@ -145,14 +155,14 @@ class Storage:
             raise RefusedWrite(
                 f"{label}: rows outside the partition slice, {examples(rows, outside)}"
             )
+        mode = "replace" if replace or spec.write_mode == "replace" else "upsert"
         self.ensure_schema()
         try:
-            with self.engine.begin() as conn:
-                deleted = conn.execute(sa.delete(spec.table).where(where.where(spec.table)))
-                if self.backend == "timescaledb":
-                    copy_in(conn.connection.driver_connection, spec, prepared)
-                else:
-                    insert_rows(conn.connection.driver_connection, spec, rows)
+            if self.backend == "timescaledb":
+                with self.engine.begin() as conn:
+                    return pg_write(conn, spec, prepared, where, mode)
+            with self.engine.connect() as conn, _immediate(conn):
+                return sqlite_write(conn, spec, prepared, where, mode)
         except (sa.exc.DBAPIError, psycopg.Error, sqlite3.Error) as exc:
             # COPY runs on the raw psycopg connection, so its errors arrive unwrapped.
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
@@ -160,7 +170,6 @@ class Storage:
                 f"{label}: the write to {self.display_url} failed and was rolled back, "
                 f"the slice keeps its previous rows: {reason}"
             ) from exc
-        return WriteResult(rows_written=len(rows), rows_deleted=max(deleted.rowcount, 0))
 
     def read(self, spec: TableSpec, where: Slice) -> pd.DataFrame:
         """All rows of slice `where`, ordered by primary key, with storage dtypes."""
@@ -186,6 +195,19 @@ class Storage:
                 rows = conn.execute(stmt.with_only_columns(*as_text)).all()
                 raw = pd.DataFrame(rows, columns=[c.name for c in spec.table.columns])
         return normalize_read(spec, raw)
+
+    def first_times(self, spec: TableSpec, where: Slice, by: str) -> dict[object, pd.Timestamp]:
+        """{value of column `by`: earliest time stored} within slice `where`."""
+        self.ensure_schema()
+        table = spec.table
+        stmt = (
+            sa.select(table.c[by], sa.func.min(table.c[spec.time_column]))
+            .where(where.where(table))
+            .group_by(table.c[by])
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return {key: _utc_timestamp(first) for key, first in rows}
 
     def dispose(self) -> None:
         self.engine.dispose()

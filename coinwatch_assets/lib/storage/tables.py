@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
 
 import sqlalchemy as sa
 
@@ -83,6 +84,15 @@ class TableSpec:
     key_columns: dict[str, tuple[str, Callable[[str], object]]] = field(default_factory=dict)
     # TimescaleDB hypertable chunk interval (None: a plain table).
     chunk_interval: timedelta | None = None
+    # "upsert": facts (candles, articles, markets) - a write adds and corrects rows and never
+    # removes stored ones. "replace": derived tables - a write replaces its whole slice.
+    write_mode: Literal["replace", "upsert"] = "replace"
+    # Columns every row of one asset shares (its venue, its timeframe). Their values come from
+    # the asset's definition metadata and pin its slice, so a write never touches another
+    # venue's or timeframe's rows.
+    pinned_columns: tuple[str, ...] = ()
+    # What a row is, for metadata and log lines ("candles_not_returned").
+    noun: str = "rows"
 
     @property
     def name(self) -> str:
@@ -100,6 +110,8 @@ _SYMBOL_DIMENSION = {
     "symbols": ("symbol", key_to_symbol),
 }
 
+_VENUE_TIMEFRAME = ("exchange", "timeframe")
+
 TABLE_SPECS: dict[str, TableSpec] = {
     spec.name: spec
     for spec in [
@@ -108,19 +120,26 @@ TABLE_SPECS: dict[str, TableSpec] = {
             time_column="ts",
             key_columns=_SYMBOL_DIMENSION,
             chunk_interval=timedelta(days=1),
+            write_mode="upsert",
+            pinned_columns=_VENUE_TIMEFRAME,
+            noun="candles",
         ),
         TableSpec(
             ohlcv_1h,
             time_column="ts",
             key_columns=_SYMBOL_DIMENSION,
             chunk_interval=timedelta(days=7),
+            pinned_columns=_VENUE_TIMEFRAME,
+            noun="bars",
         ),
-        TableSpec(markets),
+        TableSpec(markets, write_mode="upsert", pinned_columns=("exchange",), noun="markets"),
         TableSpec(
             ohlcv_gaps,
             time_column="gap_start",
             key_columns=_SYMBOL_DIMENSION,
             chunk_interval=timedelta(days=30),
+            pinned_columns=_VENUE_TIMEFRAME,
+            noun="holes",
         ),
     ]
 }

@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from coinwatch_assets.defs.market.assets import markets
+from coinwatch_assets.defs.market.assets import EXCHANGE, markets
 from coinwatch_assets.defs.market.automation import (
     RANGE_END,
     RANGE_START,
@@ -26,14 +26,17 @@ def sample_resources(tmp_path) -> dict[str, object]:
     """The sample source writing into an embedded database in `tmp_path`."""
     database = DatabaseResource(url=f"sqlite:///{tmp_path / 'cw.sqlite'}")
     return {
-        "market_source": MarketSourceResource(source="sample"),
+        "market_source": MarketSourceResource(source="sample", label=EXCHANGE),
         "database": database,
         "io_manager": CoinwatchIOManager(database=database),
     }
 
 
 def sensor_resources(database: DatabaseResource) -> dict[str, object]:
-    return {"database": database, "market_source": MarketSourceResource(source="sample")}
+    return {
+        "database": database,
+        "market_source": MarketSourceResource(source="sample", label=EXCHANGE),
+    }
 
 
 @pytest.fixture
@@ -121,7 +124,7 @@ def test_markets_keeps_first_seen_across_refreshes(instance, tmp_path) -> None:
     old = pd.DataFrame(
         [
             [
-                "sample",
+                EXCHANGE,
                 "BTC/USDT",
                 "BTC",
                 "USDT",

@@ -4,7 +4,7 @@ requested by declarative automation only for partitions whose blocking checks pa
 import dagster as dg
 import pytest
 
-from coinwatch_assets.defs.market.assets import ohlcv
+from coinwatch_assets.defs.market.assets import EXCHANGE, ohlcv
 from coinwatch_assets.defs.market.derived import ohlcv_1h
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.quality.checks import ohlcv_quality_checks
@@ -26,7 +26,7 @@ def instance():
 def resources(database_url: str) -> dict[str, object]:
     database = DatabaseResource(url=database_url)
     return {
-        "market_source": MarketSourceResource(source="sample"),
+        "market_source": MarketSourceResource(source="sample", label=EXCHANGE),
         "database": database,
         "io_manager": CoinwatchIOManager(database=database),
         "quality_policy": QualityPolicyResource(),

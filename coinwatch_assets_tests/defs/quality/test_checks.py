@@ -26,12 +26,15 @@ from coinwatch_assets_tests.factories import ohlcv_frame
 DAY = "2024-01-02"
 CLEAN, HOLED = f"{DAY}|BTC-USDT", f"{DAY}|ETH-USDT"
 TODAY = pd.Timestamp.now(tz="UTC").floor("D")
+# The venue and timeframe every test candle carries (the slice pins them).
+PINS = {"exchange": "binance", "timeframe": "5m"}
 
 
 class Candles(dg.Config):
     drop: list[int] = []  # row positions removed (holes)
     corrupt: str = ""  # an integrity rule to break on row 10
     jump_row: int = -1  # row whose close (and later prices) jump by +50%
+    fetched_at: str = ""  # the moment the fetch claims to have happened (output metadata)
 
 
 def corrupt(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
@@ -52,7 +55,7 @@ def corrupt(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
     return frame
 
 
-@dg.asset(name="ohlcv", partitions_def=ohlcv_partitions)
+@dg.asset(name="ohlcv", metadata=PINS, partitions_def=ohlcv_partitions)
 def crafted_ohlcv(context: dg.AssetExecutionContext, config: Candles) -> pd.DataFrame:
     """Candles of one (day, symbol) partition, with the holes and faults asked for."""
     parts = context.partition_key.keys_by_dimension
@@ -63,6 +66,10 @@ def crafted_ohlcv(context: dg.AssetExecutionContext, config: Candles) -> pd.Data
         frame.loc[frame.index >= config.jump_row, ["open", "high", "low", "close"]] *= 1.5
     if parts["symbol"] == "ETH-USDT":
         frame = frame.drop(frame.index[100:112])  # one hour of missing candles
+    if config.fetched_at:
+        context.add_output_metadata({"fetched_at": config.fetched_at})
+        cut = pd.Timestamp(config.fetched_at) - pd.Timedelta(minutes=5)
+        frame = frame[frame["ts"] <= cut]  # only candles closed at the fetch
     return frame
 
 
@@ -119,6 +126,20 @@ def test_clean_day_passes_every_check(instance, resources) -> None:
         evaluation = only(result, check)
         assert evaluation.passed and evaluation.partition == CLEAN, check
     assert resources["database"].read("ohlcv_gaps").empty
+
+
+def test_a_late_check_judges_what_the_fetch_saw(instance, resources) -> None:
+    # Fetched at 23:59:50 (287 closed candles), checked long after midnight: no hole.
+    result = crafted(instance, resources, CLEAN, fetched_at=f"{DAY}T23:59:50+00:00")
+    assert result.success
+    evaluation = only(result, NO_GAPS)
+    assert evaluation.passed and evaluation.metadata["candles"].value == 287
+    assert evaluation.metadata["judged_as_of"].value == f"{DAY}T23:59:50+00:00"
+    # Without the fetch's time the same 287 candles would be a hole at 23:55.
+    findings = evaluate_window(
+        resources["database"].read("ohlcv"), "5m", *day_window(DAY), pd.Timestamp.now(tz="UTC")
+    )
+    assert findings.gaps.missing == 1
 
 
 @pytest.mark.parametrize(

@@ -56,14 +56,15 @@ def test_rewrite_three_times_leaves_identical_rows(seeded: Storage) -> None:
     before = all_rows(seeded)
     for _ in range(3):
         result = seeded.write(OHLCV, ohlcv_frame(), day_slice("BTC/USDT", "2024-01-01"))
-        assert (result.rows_written, result.rows_deleted) == (288, 288)
+        assert (result.rows_written, result.rows_unchanged, result.rows_updated) == (288, 288, 0)
+        assert (result.rows_inserted, result.rows_not_returned) == (0, 0)
     pd.testing.assert_frame_equal(all_rows(seeded), before)
     assert len(before) == 4 * 288
 
 
-def test_write_replaces_only_its_slice(seeded: Storage) -> None:
+def test_replace_rewrites_only_its_slice(seeded: Storage) -> None:
     smaller = ohlcv_frame("ETH/USDT", "2024-01-02", periods=10, base_price=5.0)
-    result = seeded.write(OHLCV, smaller, day_slice("ETH/USDT", "2024-01-02"))
+    result = seeded.write(OHLCV, smaller, day_slice("ETH/USDT", "2024-01-02"), replace=True)
     assert (result.rows_written, result.rows_deleted) == (10, 288)
     rows = all_rows(seeded)
     counts = rows.groupby(["symbol", rows["ts"].dt.date.astype(str)]).size().to_dict()
@@ -75,8 +76,9 @@ def test_write_replaces_only_its_slice(seeded: Storage) -> None:
     }
 
 
-def test_empty_frame_empties_the_slice(seeded: Storage) -> None:
-    result = seeded.write(OHLCV, ohlcv_frame().iloc[:0], day_slice("BTC/USDT", "2024-01-01"))
+def test_empty_frame_with_replace_empties_the_slice(seeded: Storage) -> None:
+    empty = ohlcv_frame().iloc[:0]
+    result = seeded.write(OHLCV, empty, day_slice("BTC/USDT", "2024-01-01"), replace=True)
     assert (result.rows_written, result.rows_deleted) == (0, 288)
     assert seeded.read(OHLCV, day_slice("BTC/USDT", "2024-01-01")).empty
     assert len(all_rows(seeded)) == 3 * 288

@@ -1,0 +1,1 @@
+"""coinwatch's Alembic environment (env.py, versions/): run through lib/storage/schema.py."""
