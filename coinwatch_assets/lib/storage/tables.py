@@ -215,7 +215,9 @@ TABLE_SPECS.update(
     {
         spec.name: spec
         for spec in [
-            TableSpec(news_articles, time_column="published_at"),
+            TableSpec(
+                news_articles, time_column="published_at", write_mode="upsert", noun="articles"
+            ),
             TableSpec(article_sentiment, time_column="published_at"),
             TableSpec(sentiment_daily, time_column="day"),
             TableSpec(news_feed_status),

@@ -22,7 +22,11 @@ from coinwatch_assets.lib.storage.slices import Slice
 from coinwatch_assets.lib.storage.store import Storage
 from coinwatch_assets.lib.storage.tables import TABLE_SPECS, metadata, table_spec
 from coinwatch_assets_tests.factories import ohlcv_frame
-from coinwatch_assets_tests.lib.storage.test_schema_upgrade import scripts_with_revision_0002
+from coinwatch_assets_tests.lib.storage.test_schema_upgrade import (
+    NEXT_REVISION,
+    PACKAGE_HEAD,
+    scripts_with_revision_0002,
+)
 from coinwatch_assets_tests.lib.storage.test_store import day_slice
 from coinwatch_assets_tests.timescale import TimescaleCluster
 
@@ -73,7 +77,7 @@ def test_drift_check_fails_for_a_changed_type_and_a_new_table(database_url: str)
         table.to_metadata(changed)
     changed.tables["ohlcv_gaps"].c.missing_candles.type = sa.Text()
     changed.tables["ohlcv"].c.volume.comment = "quote-currency volume"
-    sa.Table("news_articles", changed, sa.Column("id", sa.Text, primary_key=True))
+    sa.Table("drift_probe", changed, sa.Column("id", sa.Text, primary_key=True))
     with _connect(database_url) as conn:
         kinds = {d[0] if isinstance(d, tuple) else d[0][0] for d in schema_drift(conn, changed)}
     # SQLite has no column comments; PostgreSQL compares them too.
@@ -120,16 +124,17 @@ def test_empty_timescaledb_is_behind_and_names_the_command(
 def test_database_one_revision_behind_names_both_revisions(
     empty_timescale_url: str, tmp_path: Path
 ) -> None:
-    # This code's history has one revision; a code with a revision 0002 sees 0001 as behind.
+    # A code with one revision more than this one sees this code's head as behind.
     upgrade_database(empty_timescale_url)
     newer = scripts_with_revision_0002(tmp_path)
     with _connect(empty_timescale_url) as conn:
         with pytest.raises(SchemaBehind) as err:
             check_schema(conn, newer)
     text = str(err.value)
-    assert "is at schema revision 0001" in text and "needs schema revision 0002" in text
+    assert f"is at schema revision {PACKAGE_HEAD}" in text
+    assert f"needs schema revision {NEXT_REVISION}" in text
     assert "coinwatch-db upgrade" in text
-    assert upgrade_database(empty_timescale_url, newer)[1].current == ("0002",)
+    assert upgrade_database(empty_timescale_url, newer)[1].current == (NEXT_REVISION,)
 
 
 def test_database_ahead_of_the_code_is_refused(database_url: str) -> None:
