@@ -191,18 +191,22 @@ def _die(dbapi_conn, _):
 storage.engine.dispose()
 with storage.engine.begin() as conn:
     conn.exec_driver_sql(
-        "CREATE TRIGGER crash BEFORE INSERT ON ohlcv WHEN NEW.volume = 250 BEGIN SELECT die(); END"
+        f"CREATE TRIGGER crash BEFORE {sys.argv[2]} ON ohlcv WHEN NEW.volume = 250 "
+        "BEGIN SELECT die(); END"
     )
 storage.write(table_spec("ohlcv"), ohlcv_frame(base_price=7.0), day_slice("BTC/USDT", "2024-01-01"))
 """
 
 
-def test_process_dying_mid_write_keeps_previous_slice_sqlite(tmp_path) -> None:
+@pytest.mark.parametrize("event", ["INSERT", "UPDATE"])
+def test_process_dying_mid_write_keeps_previous_slice_sqlite(tmp_path, event: str) -> None:
+    # INSERT dies among the new rows, UPDATE in the middle of the upsert's corrections.
     url = f"sqlite:///{tmp_path / 'crash.sqlite'}"
     storage = Storage(url)
     storage.write(OHLCV, ohlcv_frame(), day_slice("BTC/USDT", "2024-01-01"))
     before = all_rows(storage)
-    proc = subprocess.run([sys.executable, "-c", _CRASHING_WRITER, url], capture_output=True)
+    cmd = [sys.executable, "-c", _CRASHING_WRITER, url, event]
+    proc = subprocess.run(cmd, capture_output=True)
     assert proc.returncode == 9, proc.stderr.decode()
     with storage.engine.begin() as conn:
         conn.exec_driver_sql("DROP TRIGGER crash")

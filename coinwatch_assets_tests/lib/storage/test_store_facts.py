@@ -3,8 +3,6 @@ timeframe, and writers of one slice wait for each other instead of failing."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 
@@ -142,37 +140,6 @@ def test_killed_connection_mid_upsert_keeps_previous_rows(timescale_url: str) ->
         storage.write(OHLCV, ohlcv_frame(base_price=7.0), pinned_day())
     with storage.engine.begin() as conn:
         conn.exec_driver_sql("DROP TRIGGER boom ON ohlcv")
-    pd.testing.assert_frame_equal(all_rows(storage), before)
-
-
-_CRASHING_UPSERT = """
-import os, sys, sqlalchemy as sa
-from coinwatch_assets.lib.storage.store import Storage
-from coinwatch_assets.lib.storage.tables import table_spec
-from coinwatch_assets_tests.factories import ohlcv_frame
-from coinwatch_assets_tests.lib.storage.test_store_facts import pinned_day
-storage = Storage(sys.argv[1])
-@sa.event.listens_for(storage.engine, "connect")
-def _die(dbapi_conn, _):
-    dbapi_conn.create_function("die", 0, lambda: os._exit(9))
-storage.engine.dispose()
-with storage.engine.begin() as conn:
-    conn.exec_driver_sql(
-        "CREATE TRIGGER crash BEFORE UPDATE ON ohlcv WHEN NEW.volume = 250 BEGIN SELECT die(); END"
-    )
-storage.write(table_spec("ohlcv"), ohlcv_frame(base_price=7.0), pinned_day())
-"""
-
-
-def test_process_dying_mid_upsert_keeps_previous_rows_sqlite(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'crash.sqlite'}"
-    storage = Storage(url)
-    storage.write(OHLCV, ohlcv_frame(), pinned_day())
-    before = all_rows(storage)
-    proc = subprocess.run([sys.executable, "-c", _CRASHING_UPSERT, url], capture_output=True)
-    assert proc.returncode == 9, proc.stderr.decode()
-    with storage.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TRIGGER crash")
     pd.testing.assert_frame_equal(all_rows(storage), before)
 
 
