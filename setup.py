@@ -31,12 +31,16 @@ setup(
         # The offline sentiment scorer: VADER ships its lexicon inside the package.
         "vaderSentiment>=3.3.2",
         "great-expectations>=1.3,<2",
+        # Bounded retries with backoff for the run-failure alert webhook (defs/monitor).
+        "tenacity>=8.2",
     ],
     extras_require={
         "dev": [
             "pytest>=8",
             "pytest-timeout>=2.3",
             "ruff>=0.6",
+            # UI smoke test: drives Debian's chromium (executable_path), downloads no browser.
+            "playwright>=1.45",
         ],
     },
 )

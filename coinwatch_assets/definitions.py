@@ -1,6 +1,7 @@
 """The one place where coinwatch's Dagster definitions are assembled."""
 
 import os
+from datetime import timedelta
 
 import dagster as dg
 
@@ -83,3 +84,44 @@ defs = dg.Definitions.merge(
     ),
 )
 # ---- end news and sentiment ----
+
+# --- run-failure monitor (issue 12): pipeline_errors rows and the optional webhook alert ---
+from coinwatch_assets.defs.monitor.failure_sensor import pipeline_failure_sensor  # noqa: E402
+from coinwatch_assets.defs.monitor.resources import AlertWebhookResource  # noqa: E402
+
+defs = dg.Definitions.merge(
+    defs,
+    dg.Definitions(
+        sensors=[pipeline_failure_sensor],
+        resources={
+            "alert_webhook": AlertWebhookResource(url=_env_or_none("COINWATCH_ALERT_WEBHOOK"))
+        },
+    ),
+)
+
+# Owners shown on every asset in the UI: COINWATCH_OWNERS, comma-separated emails or
+# `team:<name>` (Dagster's two owner forms); a newcomer sees whom to ask.
+OWNERS = [o.strip() for o in os.environ.get("COINWATCH_OWNERS", "team:coinwatch").split(",")]
+for owner in OWNERS:
+    if not (owner.startswith("team:") and len(owner) > 5) and "@" not in owner:
+        raise ValueError(
+            f"COINWATCH_OWNERS: {owner!r} is neither an email nor team:<name>, "
+            "e.g. COINWATCH_OWNERS=team:data,alice@example.com"
+        )
+# ohlcv's freshness on its own cadence: Dagster's freshness daemon judges the time since the
+# last materialization (warn after the intraday interval + grace, fail after an hour), so the
+# UI shows it whichever run ran last; ohlcv_freshness adds the per-symbol lags and the reason.
+OHLCV_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=1), warn_window=timedelta(minutes=20)
+)
+
+
+def _ui_attributes(spec: dg.AssetSpec) -> dg.AssetSpec:
+    spec = spec.replace_attributes(owners=OWNERS)
+    if spec.key == ohlcv.key:
+        spec = spec.replace_attributes(freshness_policy=OHLCV_FRESHNESS)
+    return spec
+
+
+defs = defs.map_asset_specs(func=_ui_attributes)
+# --- end run-failure monitor ---

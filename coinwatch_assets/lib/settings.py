@@ -31,6 +31,8 @@ class Settings:
     quote: str = "USDT"
     timeframe: str = "5m"
     start_date: str = "2024-01-01"
+    # Cron of ohlcv_intraday_schedule (UTC): refresh today's candles this often.
+    intraday_cron: str = "*/5 * * * *"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -65,6 +67,12 @@ class Settings:
             raise SettingsError(
                 f"COINWATCH_START_DATE must be a date like 2024-01-01, got {start_date!r}"
             ) from None
+        intraday_cron = get("COINWATCH_INTRADAY_CRON", "*/5 * * * *")
+        if len(intraday_cron.split()) != 5:
+            raise SettingsError(
+                "COINWATCH_INTRADAY_CRON must be a 5-field cron expression such as "
+                f"'*/5 * * * *', got {intraday_cron!r}"
+            )
         return cls(
             source=source,
             exchange=get("COINWATCH_EXCHANGE", "binance"),
@@ -73,6 +81,7 @@ class Settings:
             quote=get("COINWATCH_QUOTE", "USDT").upper(),
             timeframe=timeframe,
             start_date=start_date,
+            intraday_cron=intraday_cron,
         )
 
     @property

@@ -33,13 +33,14 @@ def _tick(context: dg.ScheduleEvaluationContext) -> datetime:
 
 
 @dg.schedule(
-    cron_schedule="*/5 * * * *",
+    cron_schedule=SETTINGS.intraday_cron,
     target=[ohlcv],
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Refreshes today's candles of every symbol in one run (COINWATCH_INTRADAY_CRON).",
 )
 def ohlcv_intraday_schedule(context: dg.ScheduleEvaluationContext):
-    """Every 5 minutes: refresh today's candles of all symbols in one run."""
+    """Every 5 minutes (COINWATCH_INTRADAY_CRON): refresh today's candles in one run."""
     tick = _tick(context)
     return ohlcv_day_request(context.instance, f"{tick:%Y-%m-%d}", f"intraday-{tick:%Y%m%d%H%M}")
 
@@ -49,6 +50,7 @@ def ohlcv_intraday_schedule(context: dg.ScheduleEvaluationContext):
     target=[ohlcv],
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="00:15 UTC: re-fetches yesterday for every symbol, so its last candles are final.",
 )
 def ohlcv_daily_close_schedule(context: dg.ScheduleEvaluationContext):
     """Shortly after 00:00 UTC: close yesterday's partitions with their final candles."""
@@ -70,6 +72,7 @@ markets_schedule = dg.ScheduleDefinition(
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
     target=[ohlcv],
+    description="After each markets refresh: adds new symbols as partitions, backfills them.",
 )
 def symbol_discovery_sensor(
     context: dg.SensorEvaluationContext,

@@ -41,6 +41,8 @@ def ohlcv_1h(context: dg.AssetExecutionContext, ohlcv: pd.DataFrame) -> pd.DataF
 derived_automation_sensor = dg.AutomationConditionSensorDefinition(
     "derived_automation_sensor",
     target=[ohlcv_1h],
-    default_status=dg.DefaultSensorStatus.STOPPED,
+    # Running from the start: stopped, ohlcv_1h looks dead to a newcomer. It only requests
+    # runs after ohlcv changes, so a fresh `make dev` still launches nothing by itself.
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Evaluates the automation conditions of the assets derived from ohlcv.",
 )

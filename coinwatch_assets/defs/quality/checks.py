@@ -13,6 +13,7 @@ import pandas as pd
 
 from coinwatch_assets.defs.market.assets import EXCHANGE, ohlcv
 from coinwatch_assets.defs.market.partitions import SETTINGS, ohlcv_partitions
+from coinwatch_assets.defs.quality.reporting import blocking_failure, with_gaps_query
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.quality.targets import materialization_targets, with_target
 from coinwatch_assets.defs.storage import DatabaseResource, partition_slice
@@ -281,4 +282,8 @@ def ohlcv_quality_checks(
     # Evaluations carry their partition key, so a range run records a result per day; a
     # failed blocking ERROR evaluation fails this step after all of them are recorded.
     for evaluation in evaluations:
+        evaluation = with_gaps_query(evaluation, EXCHANGE, SETTINGS.timeframe)
         yield with_target(evaluation, targets.get(evaluation.partition or ""))
+    # Fail with the partitions and their holes instead of Dagster's bare stack trace.
+    if (failure := blocking_failure(evaluations)) is not None:
+        raise failure

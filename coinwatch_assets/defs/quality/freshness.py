@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import dagster as dg
 import pandas as pd
+from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 
 from coinwatch_assets.defs.market.assets import ohlcv
 from coinwatch_assets.defs.market.partitions import SETTINGS, symbols_partitions
@@ -13,6 +14,27 @@ from coinwatch_assets.lib.market.universe import delisted_since
 from coinwatch_assets.lib.quality.freshness import allowed_lag, symbol_lags
 from coinwatch_assets.lib.quality.queries import latest_candles
 from coinwatch_assets.lib.symbols import key_to_symbol
+
+# The schedule that keeps today's candles fresh; while it is off, lag is expected, not news.
+REFRESH_SCHEDULE = "ohlcv_intraday_schedule"
+_ON = (InstigatorStatus.RUNNING, InstigatorStatus.DECLARED_IN_CODE)
+
+
+def schedule_running(instance: dg.DagsterInstance, name: str) -> bool:
+    """Whether schedule `name` is switched on in this instance (any code location)."""
+    states = instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE)
+    return any(state.name == name and state.status in _ON for state in states)
+
+
+def freshness_description(late: int, total: int, refresh_on: bool) -> str:
+    if not late:
+        return "all fresh"
+    if not refresh_on:
+        return (
+            f"schedules are off: {REFRESH_SCHEDULE} is stopped, so nothing refreshes the "
+            f"candles ({late} of {total} symbol(s) behind). Switch it on under Automation."
+        )
+    return f"{late} of {total} symbol(s) late"
 
 
 @dg.asset_check(asset=ohlcv, name="ohlcv_freshness", description="Latest candle lag per symbol.")
@@ -41,11 +63,13 @@ def ohlcv_freshness(
             for lag in lags
         ]
     )
+    refresh_on = schedule_running(context.instance, REFRESH_SCHEDULE)
     return dg.AssetCheckResult(
         passed=not late,
         severity=dg.AssetCheckSeverity.WARN,
-        description=f"{len(late)} of {len(lags)} symbol(s) late" if late else "all fresh",
+        description=freshness_description(len(late), len(lags), refresh_on),
         metadata={
+            "refresh_schedule": f"{REFRESH_SCHEDULE}: {'on' if refresh_on else 'off'}",
             "allowed_lag": str(allowed),
             "late_symbols": ", ".join(lag.symbol for lag in late) or "none",
             "symbols": len(lags),

@@ -67,6 +67,7 @@ def confirm_partition(
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
     target=[ohlcv],
+    description="Re-fetches partitions with unexplained holes (backoff, at most max_repairs).",
 )
 def gap_repair_sensor(
     context: dg.SensorEvaluationContext,

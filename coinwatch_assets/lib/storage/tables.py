@@ -225,3 +225,24 @@ TABLE_SPECS.update(
     }
 )
 # ---- end news and sentiment ----------------------------------------------------------------
+
+# --- pipeline_errors (issue 12: run-failure monitor) ----------------------------------------
+# One row per failure of a run, written by `pipeline_failure_sensor`; a re-evaluation of the
+# same run replaces that run's rows (slice = run_id). Messages are redacted before writing.
+pipeline_errors = sa.Table(
+    "pipeline_errors",
+    metadata,
+    sa.Column("run_id", sa.Text, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False, comment="failure number within the run"),
+    sa.Column("failed_at", UTC_TS, nullable=False, comment="when the run failed"),
+    sa.Column("job", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False, comment="data_quality | error"),
+    sa.Column("step", sa.Text, nullable=False, comment="step key, or (run)"),
+    sa.Column("asset_keys", sa.Text, nullable=False),
+    sa.Column("partition_keys", sa.Text, nullable=False),
+    sa.Column("error_class", sa.Text, nullable=False, comment="exception class or check name"),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("run_id", "seq"),
+)
+TABLE_SPECS[pipeline_errors.name] = TableSpec(pipeline_errors)
+# --- end pipeline_errors --------------------------------------------------------------------

@@ -23,8 +23,7 @@ from coinwatch_assets.lib.storage.store import Storage
 from coinwatch_assets.lib.storage.tables import TABLE_SPECS, metadata, table_spec
 from coinwatch_assets_tests.factories import ohlcv_frame
 from coinwatch_assets_tests.lib.storage.test_schema_upgrade import (
-    NEXT_REVISION,
-    PACKAGE_HEAD,
+    scripts_at_0001,
     scripts_with_revision_0002,
 )
 from coinwatch_assets_tests.lib.storage.test_store import day_slice
@@ -124,17 +123,16 @@ def test_empty_timescaledb_is_behind_and_names_the_command(
 def test_database_one_revision_behind_names_both_revisions(
     empty_timescale_url: str, tmp_path: Path
 ) -> None:
-    # A code with one revision more than this one sees this code's head as behind.
-    upgrade_database(empty_timescale_url)
+    # A database at 0001; a code with a revision 0002 sees it as behind.
+    upgrade_database(empty_timescale_url, scripts_at_0001(tmp_path, "at_0001"))
     newer = scripts_with_revision_0002(tmp_path)
     with _connect(empty_timescale_url) as conn:
         with pytest.raises(SchemaBehind) as err:
             check_schema(conn, newer)
     text = str(err.value)
-    assert f"is at schema revision {PACKAGE_HEAD}" in text
-    assert f"needs schema revision {NEXT_REVISION}" in text
+    assert "is at schema revision 0001" in text and "needs schema revision 0002" in text
     assert "coinwatch-db upgrade" in text
-    assert upgrade_database(empty_timescale_url, newer)[1].current == (NEXT_REVISION,)
+    assert upgrade_database(empty_timescale_url, newer)[1].current == ("0002",)
 
 
 def test_database_ahead_of_the_code_is_refused(database_url: str) -> None:

@@ -173,19 +173,16 @@ def test_legacy_database_that_differs_is_not_stamped(blank_url: str) -> None:
     engine.dispose()
 
 
-# A later revision, as other branches will add them: a new column and a new hypertable. It
-# follows whatever the package's head is, so real revisions can land without touching this.
-PACKAGE_HEAD = head_revision()
-NEXT_REVISION = f"{int(PACKAGE_HEAD) + 1:04d}"
-_REVISION_NEXT = """
+# A later revision, as other branches will add them: a new column and a new hypertable.
+_REVISION_0002 = """
 import sqlalchemy as sa
 from alembic import op
 from datetime import timedelta
 
 from coinwatch_assets.lib.storage.hypertables import create_hypertable
 
-revision = "{next}"
-down_revision = "{head}"
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
@@ -194,32 +191,41 @@ def upgrade() -> None:
     with op.batch_alter_table("ohlcv_1h") as batch_op:
         batch_op.add_column(sa.Column("partial", sa.Boolean, nullable=True))
     op.create_table(
-        "probe_daily",
+        "sentiment_daily",
         sa.Column("symbol", sa.Text, nullable=False),
         sa.Column("day", sa.DateTime(timezone=True), nullable=False),
         sa.Column("score", sa.Double, nullable=False),
         sa.PrimaryKeyConstraint("symbol", "day"),
     )
-    create_hypertable("probe_daily", "day", timedelta(days=30))
+    create_hypertable("sentiment_daily", "day", timedelta(days=30))
 
 
 def downgrade() -> None:
-    op.drop_table("probe_daily")
+    op.drop_table("sentiment_daily")
     with op.batch_alter_table("ohlcv_1h") as batch_op:
         batch_op.drop_column("partial")
 """
 
 
-def scripts_with_revision_0002(tmp_path: Path) -> str:
-    """A copy of the package's migrations plus the revision after its head (a script location)."""
+def scripts_at_0001(tmp_path: Path, name: str = "migrations") -> str:
+    """A copy of the package's migrations cut after revision 0001 (later real revisions
+    dropped), so the fabricated 0002 below always follows it."""
     import shutil
 
     import coinwatch_assets.lib.storage.migrations as migrations
 
-    target = tmp_path / "migrations"
+    target = tmp_path / name
     shutil.copytree(Path(migrations.__file__).parent, target)
-    revision = _REVISION_NEXT.replace("{next}", NEXT_REVISION).replace("{head}", PACKAGE_HEAD)
-    (target / "versions" / f"{NEXT_REVISION}_partial_and_probe.py").write_text(revision)
+    for path in (target / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"):
+        if not path.name.startswith("0001_"):
+            path.unlink()
+    return str(target)
+
+
+def scripts_with_revision_0002(tmp_path: Path) -> str:
+    """Revision 0001 of the package plus a fabricated 0002 (a filesystem script location)."""
+    target = Path(scripts_at_0001(tmp_path))
+    (target / "versions" / "0002_partial_and_sentiment.py").write_text(_REVISION_0002)
     return str(target)
 
 
@@ -229,18 +235,18 @@ def test_a_later_revision_adds_its_column_and_hypertable_keeping_rows(
     location = scripts_with_revision_0002(tmp_path)
     before = _snapshot(legacy_url)
     first, after = upgrade_database(legacy_url, location)
-    assert first.legacy and after.current == (NEXT_REVISION,)
+    assert first.legacy and after.current == ("0002",)
     engine = sa.create_engine(legacy_url)
     with engine.connect() as conn:
         inspector = sa.inspect(conn)
         assert "partial" in {c["name"] for c in inspector.get_columns("ohlcv_1h")}
-        assert "probe_daily" in inspector.get_table_names()
+        assert "sentiment_daily" in inspector.get_table_names()
         hourly = conn.exec_driver_sql("SELECT count(*), count(partial) FROM ohlcv_1h").one()
         assert tuple(hourly) == (72, 0)  # rows kept (batch mode rebuilt it on SQLite)
         if engine.dialect.name == "postgresql":
             dims = conn.exec_driver_sql(
                 "SELECT column_name, time_interval FROM timescaledb_information.dimensions "
-                "WHERE hypertable_name = 'probe_daily'"
+                "WHERE hypertable_name = 'sentiment_daily'"
             ).all()
             assert dims == [("day", timedelta(days=30))]
     engine.dispose()
@@ -249,4 +255,4 @@ def test_a_later_revision_adds_its_column_and_hypertable_keeping_rows(
     assert {k: v for k, v in after_snap.items() if k != "dimensions"} == {
         k: v for k, v in before.items() if k != "dimensions"
     }
-    assert upgrade_database(legacy_url, location)[0].current == (NEXT_REVISION,)  # no-op
+    assert upgrade_database(legacy_url, location)[0].current == ("0002",)  # no-op again

@@ -1,7 +1,7 @@
 """add news and sentiment tables
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01 21:13:54.960266
 
 News and sentiment (issue 10): news_articles, article_sentiment, sentiment_daily and
@@ -13,8 +13,8 @@ would then be stored twice). Their TableSpecs have no chunk_interval to match.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Run-failure reports: plain Python (no Dagster), used by defs/monitor."""
