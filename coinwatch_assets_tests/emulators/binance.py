@@ -3,8 +3,9 @@
 Serves `/api/v3/exchangeInfo`, `/klines`, `/ticker/24hr`, `/time` and `/ping` in Binance's
 wire format (see :mod:`binance_wire`), from candle arrays the test sets, with Binance's
 startTime/endTime/limit semantics and error bodies. Faults can be injected (429 with
-Retry-After, 418 bans, malformed kline rows) and a settable `now_ms` makes it serve the
-still-open candle as Binance does. Use it as a context manager::
+Retry-After, 418 bans, malformed kline rows, answers that are not JSON: an HTML page with
+status 200 or a body cut in half) and a settable `now_ms` makes it serve the still-open
+candle as Binance does. Use it as a context manager::
 
     with BinanceEmulator() as emu:
         emu.add_market("BTC/USDT", candles)           # (n, 6) ts_ms,o,h,l,c,v
@@ -27,15 +28,27 @@ import numpy as np
 from coinwatch_assets_tests.emulators import binance_wire as wire
 from coinwatch_assets_tests.emulators.binance_routes import route
 
+# What a captive portal or a CDN in front of an API serves with status 200.
+HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
+    b"<body><h1>Checking your browser before accessing api.binance.com</h1></body></html>"
+)
+GARBLES = ("html", "truncated")
+
 
 @dataclass
 class Fault:
-    """An answer served instead of the real one; `path=None` matches every path."""
+    """An answer served instead of the real one; `path=None` matches every path.
+
+    `body` is JSON, or raw bytes served as they are; `truncated` serves the first half of the
+    real answer's bytes (a connection cut mid-body, with a matching Content-Length).
+    """
 
     status: int
-    body: dict[str, Any]
+    body: Any
     headers: dict[str, str] = field(default_factory=dict)
     path: str | None = None
+    truncated: bool = False
 
     def matches(self, path: str) -> bool:
         return self.path is None or self.path == path
@@ -110,6 +123,27 @@ class BinanceEmulator:
         with self.lock:
             self.persistent_fault = self._fault(status, path, retry_after, None)
 
+    def garble_next(
+        self, count: int, kind: str = "html", *, path: str | None = "/api/v3/klines"
+    ) -> None:
+        """The next `count` requests to `path` get a status-200 answer that is not JSON."""
+        fault = self._garbled(kind, path)
+        with self.lock:
+            self.faults.extend([fault] * count)
+
+    def garble_always(self, kind: str = "html", *, path: str | None = "/api/v3/klines") -> None:
+        """Every request to `path` gets a status-200 answer that is not JSON, until cleared."""
+        with self.lock:
+            self.persistent_fault = self._garbled(kind, path)
+
+    @staticmethod
+    def _garbled(kind: str, path: str | None) -> Fault:
+        if kind == "html":
+            return Fault(200, HTML_PAGE, {"Content-Type": "text/html; charset=UTF-8"}, path)
+        if kind == "truncated":
+            return Fault(200, None, {}, path, truncated=True)
+        raise ValueError(f"kind must be one of {GARBLES}, got {kind!r}")
+
     def clear_faults(self) -> None:
         with self.lock:
             self.faults.clear()
@@ -170,7 +204,7 @@ class BinanceEmulator:
         return max(ends, default=0) + 60_000
 
     def answer(self, path: str, query: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
-        """(status, JSON body, headers) for one request."""
+        """(status, JSON body or raw bytes, headers) for one request."""
         with self.lock:
             self.request_counts[path] += 1
             self.requests.append((path, dict(query)))
@@ -179,6 +213,10 @@ class BinanceEmulator:
                 fault = next((f for f in self.faults if f.matches(path)), None)
                 if fault is not None:
                     self.faults.remove(fault)
+        if fault is not None and fault.truncated:
+            status, body, headers = route(self, path, query)
+            payload = json.dumps(body).encode()
+            return status, payload[: max(1, len(payload) // 2)], headers
         if fault is not None:
             return fault.status, fault.body, fault.headers
         return route(self, path, query)
@@ -194,9 +232,12 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         emulator: BinanceEmulator = self.server.emulator  # type: ignore[attr-defined]
         status, body, headers = emulator.answer(url.path, query)
-        payload = json.dumps(body).encode()
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = dict(headers)
         self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header(
+            "Content-Type", headers.pop("Content-Type", "application/json;charset=UTF-8")
+        )
         self.send_header("Content-Length", str(len(payload)))
         for name, value in headers.items():
             self.send_header(name, value)

@@ -2,8 +2,10 @@
 
 ccxt maps Binance's HTTP 429 and 418 to `DDoSProtection` (see `binance.handle_errors`; the
 generic table maps 429 to `RateLimitExceeded`), both `NetworkError`s like timeouts and
-`ExchangeNotAvailable`: those are retried with backoff, honouring `Retry-After`. Everything
-else (`BadSymbol`, `BadRequest`, other `ExchangeError`s) is a mistake retrying cannot fix.
+`ExchangeNotAvailable`: those are retried with backoff, honouring `Retry-After`, and so is an
+answer that is not JSON (`NotJsonAnswer`: an HTML page with status 200, a truncated body).
+Everything else (`BadSymbol`, `BadRequest`, other `ExchangeError`s) is a mistake retrying
+cannot fix.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from coinwatch_assets.lib.sources.errors import (
     SourceUnavailable,
     UnknownSymbol,
 )
+from coinwatch_assets.lib.sources.json_answers import NotJsonAnswer, require_json
 from coinwatch_assets.lib.sources.retry import RetryPolicy, call_with_retry, parse_retry_after
 
 T = TypeVar("T")
@@ -37,6 +40,7 @@ class ExchangeCalls:
         self.client = client
         self.policy = policy
         self.sleep = sleep
+        require_json(client)
 
     def call(self, fn: Callable[[], T], what: str, ctx: dict[str, Any] | None = None) -> T:
         ctx = ctx or {}
@@ -58,7 +62,7 @@ class ExchangeCalls:
             return call_with_retry(
                 attempt,
                 policy=self.policy,
-                is_transient=lambda err: isinstance(err, ccxt.NetworkError),
+                is_transient=lambda err: isinstance(err, ccxt.NetworkError | NotJsonAnswer),
                 retry_after=lambda: parse_retry_after(self.client.last_response_headers),
                 give_up=give_up,
                 sleep=self.sleep,

@@ -22,12 +22,19 @@ def parse_ccxt_config(text: str | None) -> dict[str, Any]:
     """The `COINWATCH_CCXT_CONFIG` JSON as a dict ({} when unset or blank)."""
     if not text or not text.strip():
         return {}
+    # The messages never quote the value: it may carry API keys.
     try:
         config = json.loads(text)
     except json.JSONDecodeError as err:
-        raise ValueError(f"COINWATCH_CCXT_CONFIG is not valid JSON: {err}") from err
+        raise ValueError(
+            f"COINWATCH_CCXT_CONFIG is not valid JSON ({err.msg} at line {err.lineno} column "
+            f'{err.colno}): set it to a JSON object such as {{"options": {{}}}}, or unset it'
+        ) from None
     if not isinstance(config, dict):
-        raise ValueError('COINWATCH_CCXT_CONFIG must be a JSON object, e.g. {"options": {}}')
+        raise ValueError(
+            "COINWATCH_CCXT_CONFIG must be a JSON object (got a JSON "
+            f'{type(config).__name__}): e.g. {{"urls": {{"api": {{...}}}}, "options": {{}}}}'
+        )
     return config
 
 

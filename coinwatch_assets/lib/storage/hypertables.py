@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from coinwatch_assets.lib.storage.frames import StorageError
+from coinwatch_assets.lib.storage.db_errors import extension_failure
 
 
 def _bind(bind: sa.Connection | None) -> sa.Connection:
@@ -28,12 +28,9 @@ def ensure_timescaledb(bind: sa.Connection | None = None) -> None:
         with conn.begin_nested():
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS timescaledb")
     except sa.exc.DBAPIError as exc:
+        # not installed, not preloaded, or this role may not create it: each with its fix
         where = conn.engine.url.render_as_string(hide_password=True)
-        raise StorageError(
-            f"the TimescaleDB extension is not available on {where}: "
-            f"{str(exc.orig).strip().splitlines()[0]}. Install it on the server "
-            "(scripts/install_timescaledb.sh) and set shared_preload_libraries=timescaledb."
-        ) from None
+        raise extension_failure(where, exc.orig) from None
 
 
 def create_hypertable(

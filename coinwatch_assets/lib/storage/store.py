@@ -18,6 +18,7 @@ import pandas as pd
 import psycopg
 import sqlalchemy as sa
 
+from coinwatch_assets.lib.storage.db_errors import explain_connect_failure
 from coinwatch_assets.lib.storage.frames import (
     RefusedWrite,
     StorageError,
@@ -27,10 +28,11 @@ from coinwatch_assets.lib.storage.frames import (
     prepare_frame,
 )
 from coinwatch_assets.lib.storage.hypertables import ensure_timescaledb
-from coinwatch_assets.lib.storage.pg_copy import copy_out
+from coinwatch_assets.lib.storage.pg_read import read_slice
 from coinwatch_assets.lib.storage.schema import ensure_current
 from coinwatch_assets.lib.storage.slices import Slice
 from coinwatch_assets.lib.storage.tables import TableSpec
+from coinwatch_assets.lib.storage.urls import normalize_database_url
 from coinwatch_assets.lib.storage.writes import WriteResult, pg_write, sqlite_write
 
 DEFAULT_SQLITE_PATH = "data/coinwatch.sqlite"
@@ -69,15 +71,7 @@ def resolve_url(url: str | None, sqlite_path: str = DEFAULT_SQLITE_PATH) -> str:
         path = Path(sqlite_path).expanduser().resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{path}"
-    for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    if url.startswith(("postgresql+psycopg://", "sqlite:///")):
-        return url
-    raise StorageError(
-        "COINWATCH_DATABASE_URL must be postgresql+psycopg://... (TimescaleDB) or "
-        f"sqlite:///path, got scheme {url.split(':', 1)[0]!r}"
-    )
+    return normalize_database_url(url)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -94,6 +88,7 @@ def _engine(url: str) -> sa.Engine:
         engine = _engines.get(url)
         if engine is None:
             engine = sa.create_engine(url, pool_pre_ping=True)
+            sa.event.listen(engine, "handle_error", explain_connect_failure)
             if engine.dialect.name == "sqlite":
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
             _engines[url] = engine
@@ -181,8 +176,9 @@ class Storage:
         )
         with self.engine.connect() as conn:
             if self.backend == "timescaledb":
-                raw = copy_out(conn.connection.driver_connection, spec, stmt)
+                rows = read_slice(conn.connection.driver_connection, spec, where)
                 conn.rollback()
+                return rows
             else:
                 # Stored date/time text comes back as text: pandas parses whole columns far
                 # faster than SQLAlchemy's per-row datetime processing.
