@@ -26,6 +26,10 @@ setup(
         "ccxt>=4.4",
         "httpx>=0.27",
         "feedparser>=6.0",
+        # HTML in feed titles/summaries is removed by a real parser, not regexes.
+        "beautifulsoup4>=4.12",
+        # The offline sentiment scorer: VADER ships its lexicon inside the package.
+        "vaderSentiment>=3.3.2",
         "great-expectations>=1.3,<2",
         # The venue file (lib/venues.py): YAML validated by pydantic models.
         "pydantic>=2",

@@ -10,13 +10,15 @@ from datetime import timedelta
 
 import dagster as dg
 
+from coinwatch_assets.defs import news
 from coinwatch_assets.defs.fundamentals import definitions as fundamentals
 from coinwatch_assets.defs.market.venue import build_venue
 from coinwatch_assets.defs.quality.divergence import divergence_definitions
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.schema import migrate_database_job
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
-from coinwatch_assets.lib.venues import Venue, load_venues
+from coinwatch_assets.defs.venues import SOURCE, VENUES
+from coinwatch_assets.lib.venues import Venue
 
 
 def _env_or_none(name: str) -> dg.EnvVar | None:
@@ -46,8 +48,8 @@ def build_definitions(venues: list[Venue], database: DatabaseResource) -> dg.Def
     )
 
 
-# Read once at load: the venues shape the definitions (keys, partitions, pools, schedules).
-VENUES = load_venues()
+# Read once at load (defs/venues.py): the venues shape the definitions (keys, partitions,
+# pools, schedules).
 defs = build_definitions(
     VENUES,
     DatabaseResource(
@@ -58,6 +60,30 @@ defs = build_definitions(
 
 # Fundamentals (CoinGecko): their own assets, checks, schedules and `coingecko` resource.
 defs = dg.Definitions.merge(defs, fundamentals.fundamentals_defs)
+
+# ---- news and sentiment (issue 10) ----
+defs = dg.Definitions.merge(
+    defs,
+    dg.Definitions(
+        assets=news.NEWS_ASSETS,
+        asset_checks=news.NEWS_CHECKS,
+        jobs=news.NEWS_JOBS,
+        schedules=news.NEWS_SCHEDULES,
+        sensors=news.NEWS_SENSORS,
+        resources={
+            "news_feeds": news.NewsFeedsResource(
+                source=SOURCE,
+                feeds=os.environ.get("COINWATCH_FEEDS") or ",".join(news.DEFAULT_FEEDS),
+            ),
+            "sentiment": news.SentimentResource(
+                scorer=os.environ.get("COINWATCH_SENTIMENT") or "lexicon",
+                ollama_url=_env_or_none("OLLAMA_URL") or "http://127.0.0.1:11434",
+                ollama_model=os.environ.get("OLLAMA_MODEL") or "llama3.2",
+            ),
+        },
+    ),
+)
+# ---- end news and sentiment ----
 
 # --- run-failure monitor (issue 12): pipeline_errors rows and the optional webhook alert ---
 from coinwatch_assets.defs.monitor.failure_sensor import pipeline_failure_sensor  # noqa: E402

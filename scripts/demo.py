@@ -91,11 +91,39 @@ def main() -> int:
     )
     print_summary(database, final, divergence)
     fundamentals_ok = run_fundamentals(job, instance, database, QUIET, today - timedelta(days=1))
+    news = job.execute_in_process(
+        instance=instance,
+        asset_selection=[dg.AssetKey(k) for k in NEWS_ASSETS],
+        tags={
+            RANGE[0]: str(today - timedelta(days=3)),
+            RANGE[1]: str(today - timedelta(days=1)),
+        },
+        run_config=QUIET,
+        raise_on_error=False,
+    )
+    fundamentals_ok = print_news_summary(news, database) and fundamentals_ok
     unexplained = [e for e in final if not e.passed]
     ok = not unexplained and stored == len(VENUES) * 9 and fundamentals_ok
     verdict = "every check passed or explained" if ok else f"{len(unexplained)} check(s) failing"
     print(f"\nfinal state: {verdict} ({time.perf_counter() - started:.1f} s); UI: make dev")
     return 0 if ok else 1
+
+
+NEWS_ASSETS = ("news_articles", "article_sentiment", "sentiment_daily")
+
+
+def print_news_summary(result, database) -> bool:
+    """Prints the sample news sentiment per coin and day; True when the news run succeeded."""
+    daily = database.read("sentiment_daily")
+    articles = database.read("news_articles")
+    print(f"\nnews (sample source): {len(articles)} articles, sentiment per coin and day")
+    print(f"{'coin':6s} {'day':10s} {'articles':>8s} {'mean':>7s}  label")
+    for row in daily.sort_values(["symbol", "day"]).itertuples():
+        day = row.day.strftime("%Y-%m-%d")
+        print(f"{row.symbol:6s} {day} {row.article_count:8d} {row.mean_score:7.3f}  {row.label}")
+    if not result.success:
+        print("THE NEWS RUN FAILED")
+    return result.success
 
 
 def run_fundamentals(job, instance, database, quiet, day) -> bool:

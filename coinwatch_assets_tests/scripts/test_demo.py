@@ -54,3 +54,9 @@ def test_demo_finds_and_repairs_holes_and_flags_the_divergence(tmp_path: Path) -
     assert "market_metrics_expectations: passed" in out
     assert "market_metrics_vs_ohlcv: failed (WARN)" in out
     assert "coin_metadata_expectations: passed" in out
+    # News: 4 sample headlines a day, scored, and a sentiment row per coin and day named.
+    assert "news (sample source): 12 articles" in out
+    coins = set(
+        re.findall(r"^(BTC|ETH|SOL)\s+\d{4}-\d\d-\d\d\s+\d+\s+-?\d\.\d{3}\s+\w+$", out, re.M)
+    )
+    assert coins == {"BTC", "ETH", "SOL"}

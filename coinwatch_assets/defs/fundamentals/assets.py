@@ -6,12 +6,12 @@ import dagster as dg
 import pandas as pd
 
 from coinwatch_assets.defs.fundamentals.partitions import (
-    MARKETS_KEYS,
     coin_metadata_partitions,
     market_metrics_partitions,
 )
 from coinwatch_assets.defs.fundamentals.resources import CoinGeckoResource
 from coinwatch_assets.defs.storage import DatabaseResource, partition_slice, table_metadata
+from coinwatch_assets.defs.venues import MARKETS_KEYS
 from coinwatch_assets.lib.fundamentals.coin_ids import map_tickers
 from coinwatch_assets.lib.fundamentals.errors import CoinGeckoAnswerError
 from coinwatch_assets.lib.fundamentals.fetch import fetch_metrics, keep_live_rows

@@ -7,12 +7,12 @@ import pandas as pd
 
 from coinwatch_assets.defs.fundamentals.assets import coin_ids, coin_metadata, market_metrics
 from coinwatch_assets.defs.fundamentals.partitions import (
-    OHLCV_KEYS,
     coin_metadata_partitions,
     market_metrics_partitions,
 )
 from coinwatch_assets.defs.fundamentals.resources import CoinGeckoResource
 from coinwatch_assets.defs.storage import DatabaseResource, partition_slice
+from coinwatch_assets.defs.venues import OHLCV_KEYS
 from coinwatch_assets.lib.fundamentals.crosscheck import price_divergences
 from coinwatch_assets.lib.fundamentals.suites import (
     Failure,

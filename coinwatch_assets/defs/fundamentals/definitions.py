@@ -11,13 +11,13 @@ from coinwatch_assets.defs.fundamentals.checks import (
     market_metrics_expectations,
     market_metrics_vs_ohlcv,
 )
-from coinwatch_assets.defs.fundamentals.partitions import VENUES
 from coinwatch_assets.defs.fundamentals.resources import CoinGeckoResource
 from coinwatch_assets.defs.fundamentals.schedules import (
     coin_ids_schedule,
     coin_metadata_schedule,
     market_metrics_schedule,
 )
+from coinwatch_assets.defs.venues import SOURCE
 from coinwatch_assets.lib.fundamentals.client import PUBLIC_ROOT
 
 # Settings of the CoinGecko resource: COINGECKO_* variable -> field (see README, Fundamentals).
@@ -31,9 +31,7 @@ _FIELDS = {
 
 def coingecko_resource() -> CoinGeckoResource:
     """The resource as configured by the environment; values stay env references (dg.EnvVar)."""
-    # Offline venues only (the demo): the offline CoinGecko too.
-    source = "sample" if all(v.source == "sample" for v in VENUES) else "live"
-    fields: dict[str, object] = {"source": source, "api_url": PUBLIC_ROOT}
+    fields: dict[str, object] = {"source": SOURCE, "api_url": PUBLIC_ROOT}
     for variable, name in _FIELDS.items():
         if os.environ.get(variable):
             is_int = name == "calls_per_minute"

@@ -235,6 +235,78 @@ TABLE_SPECS.update(
 )
 # ---- end fundamentals -----------------------------------------------------------------------
 
+# ---- news and sentiment (issue 10) -------------------------------------------------------
+# Plain tables, no hypertables: a few hundred articles a day, and a hypertable's unique keys
+# would have to include the time column (an article whose date a feed corrects would then be
+# stored twice).
+
+news_articles = sa.Table(
+    "news_articles",
+    metadata,
+    sa.Column("article_id", sa.Text, nullable=False, comment="hash of feed + guid/link/title"),
+    sa.Column("published_at", UTC_TS, nullable=False, comment="publication time (UTC)"),
+    sa.Column("feed", sa.Text, nullable=False, comment="feed URL"),
+    sa.Column("source", sa.Text, nullable=False, comment="the feed's title"),
+    sa.Column("title", sa.Text, nullable=False, comment="plain text"),
+    sa.Column("summary", sa.Text, nullable=False, comment="plain text, may be empty"),
+    sa.Column("link", sa.Text, nullable=False, comment="without tracking parameters"),
+    sa.Column("fetched_at", UTC_TS, nullable=False, comment="first fetch that saw it"),
+    sa.PrimaryKeyConstraint("article_id"),
+)
+
+article_sentiment = sa.Table(
+    "article_sentiment",
+    metadata,
+    sa.Column("article_id", sa.Text, nullable=False),
+    sa.Column("published_at", UTC_TS, nullable=False),
+    sa.Column("score", PRICE, nullable=False, comment="-1 (very bearish) .. 1 (very bullish)"),
+    sa.Column("label", sa.Text, nullable=False, comment="very_bearish .. very_bullish"),
+    sa.Column("scorer", sa.Text, nullable=False, comment="lexicon | ollama"),
+    sa.Column("scorer_version", sa.Text, nullable=False),
+    sa.Column("symbols", sa.Text, nullable=False, comment="matched coins, comma-separated"),
+    sa.Column("crypto_relevant", sa.Boolean, nullable=False),
+    sa.PrimaryKeyConstraint("article_id"),
+)
+
+sentiment_daily = sa.Table(
+    "sentiment_daily",
+    metadata,
+    sa.Column("day", UTC_TS, nullable=False, comment="UTC day (midnight)"),
+    sa.Column("symbol", sa.Text, nullable=False, comment="coin ticker, e.g. BTC"),
+    sa.Column("mean_score", PRICE, nullable=False),
+    sa.Column("article_count", sa.BigInteger, nullable=False),
+    sa.Column("label", sa.Text, nullable=False, comment="label of the mean score"),
+    sa.PrimaryKeyConstraint("symbol", "day"),
+)
+
+news_feed_status = sa.Table(
+    "news_feed_status",
+    metadata,
+    sa.Column("feed", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, comment="ok | not_modified | error"),
+    sa.Column("last_attempt_at", UTC_TS, nullable=False),
+    sa.Column("last_success_at", UTC_TS, nullable=True, comment="last ok or 304 answer"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("new_articles", sa.BigInteger, nullable=False, comment="new at the last poll"),
+    sa.PrimaryKeyConstraint("feed"),
+)
+
+
+TABLE_SPECS.update(
+    {
+        spec.name: spec
+        for spec in [
+            TableSpec(
+                news_articles, time_column="published_at", write_mode="upsert", noun="articles"
+            ),
+            TableSpec(article_sentiment, time_column="published_at"),
+            TableSpec(sentiment_daily, time_column="day"),
+            TableSpec(news_feed_status),
+        ]
+    }
+)
+# ---- end news and sentiment ----------------------------------------------------------------
+
 # --- pipeline_errors (issue 12: run-failure monitor) ----------------------------------------
 # One row per failure of a run, written by `pipeline_failure_sensor`; a re-evaluation of the
 # same run replaces that run's rows (slice = run_id). Messages are redacted before writing.

@@ -76,7 +76,7 @@ def test_drift_check_fails_for_a_changed_type_and_a_new_table(database_url: str)
         table.to_metadata(changed)
     changed.tables["ohlcv_gaps"].c.missing_candles.type = sa.Text()
     changed.tables["ohlcv"].c.volume.comment = "quote-currency volume"
-    sa.Table("news_articles", changed, sa.Column("id", sa.Text, primary_key=True))
+    sa.Table("drift_probe", changed, sa.Column("id", sa.Text, primary_key=True))
     with _connect(database_url) as conn:
         kinds = {d[0] if isinstance(d, tuple) else d[0][0] for d in schema_drift(conn, changed)}
     # SQLite has no column comments; PostgreSQL compares them too.
