@@ -20,6 +20,20 @@ from coinwatch_assets_tests.timescale import TimescaleCluster  # noqa: E402
 _counter = itertools.count()
 
 
+@pytest.fixture(autouse=True)
+def _no_stale_defs_state_storage() -> None:
+    """Each test starts as a fresh process does: no instance's defs-state storage current.
+
+    A Dagster instance entered as a context manager makes its storage current in a
+    ContextVar; fixtures of different scopes restore those values out of order, so a later
+    test could resolve Definitions against an instance already closed ("Attempted to resolve
+    undefined DagsterInstance weakref"). Private API, used in tests only.
+    """
+    from dagster._core.storage.defs_state.base import _current_storage
+
+    _current_storage.set(None)
+
+
 @pytest.fixture(scope="session")
 def timescale() -> Iterator[TimescaleCluster]:
     """A TimescaleDB cluster started for this test session and stopped at its end."""
