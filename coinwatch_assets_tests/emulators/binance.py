@@ -19,7 +19,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,6 +27,7 @@ import numpy as np
 
 from coinwatch_assets_tests.emulators import binance_wire as wire
 from coinwatch_assets_tests.emulators.binance_routes import route
+from coinwatch_assets_tests.emulators.loopback import ServedOnLoopback
 
 # What a captive portal or a CDN in front of an API serves with status 200.
 HTML_PAGE = (
@@ -54,7 +55,7 @@ class Fault:
         return self.path is None or self.path == path
 
 
-class BinanceEmulator:
+class BinanceEmulator(ServedOnLoopback):
     """The emulator's state and server; all state changes are safe while it serves."""
 
     def __init__(self, now_ms: int | None = None) -> None:
@@ -69,8 +70,6 @@ class BinanceEmulator:
         self.request_counts: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- setup -----------------------------------------------------------------------------
     def add_market(
@@ -156,36 +155,6 @@ class BinanceEmulator:
         return Fault(status, body if body is not None else default, headers, path)
 
     # -- lifecycle -------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the emulator is not running; use it as a context manager")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> BinanceEmulator:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.emulator = self  # type: ignore[attr-defined]
-        # a short poll interval makes shutdown (every test's teardown) fast
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> BinanceEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     def ccxt_config(self, *, rate_limit_ms: int = 1) -> dict[str, Any]:
         """The `COINWATCH_CCXT_CONFIG` that points ccxt's binance client at this emulator.
 
@@ -268,3 +237,6 @@ def binance_config_for(base_url: str, *, rate_limit_ms: int = 1) -> dict[str, An
         "rateLimit": rate_limit_ms,
         "timeout": 10_000,
     }
+
+
+BinanceEmulator.handler = _Handler

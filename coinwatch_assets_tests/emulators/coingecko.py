@@ -17,12 +17,13 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from coinwatch_assets_tests.emulators import coingecko_bodies as bodies
 from coinwatch_assets_tests.emulators.coingecko_bodies import Coin
+from coinwatch_assets_tests.emulators.loopback import ServedOnLoopback
 
 ERROR_MESSAGES = {
     10002: "API Key Missing. Please make sure you're using the right authentication method.",
@@ -53,7 +54,7 @@ class Fault:
         return self.path is None or path.startswith(self.path)
 
 
-class CoinGeckoEmulator:
+class CoinGeckoEmulator(ServedOnLoopback):
     """State and server; state changes are safe while it serves."""
 
     def __init__(self) -> None:
@@ -64,7 +65,6 @@ class CoinGeckoEmulator:
         self.now_ms: int | None = None  # None: the wall clock
         self.calls: list[tuple[float, str, dict[str, str], dict[str, str]]] = []
         self.lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # -- setup -----------------------------------------------------------------------------
     def add_coin(self, id: str, symbol: str, name: str, **fields: Any) -> Coin:  # noqa: A002
@@ -122,32 +122,7 @@ class CoinGeckoEmulator:
     # -- lifecycle -------------------------------------------------------------------------
     @property
     def api_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the emulator is not running; use it as a context manager")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/api/v3"
-
-    def start(self) -> CoinGeckoEmulator:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.emulator = self  # type: ignore[attr-defined]
-        thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> CoinGeckoEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return f"{self.base_url}/api/v3"
 
     # -- serving ---------------------------------------------------------------------------
     def _now_ms(self) -> int:
@@ -269,3 +244,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass
+
+
+CoinGeckoEmulator.handler = _Handler

@@ -18,12 +18,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 import numpy as np
 
 from coinwatch_assets_tests.emulators.binance import _Handler
+from coinwatch_assets_tests.emulators.loopback import ServedOnLoopback
 
 # ccxt unified code -> Kraken asset id (X/Z-prefixed legacy ids for the old assets).
 ASSET_IDS = {"BTC": "XXBT", "ETH": "XETH", "USD": "ZUSD", "EUR": "ZEUR", "LTC": "XLTC"}
@@ -41,7 +41,7 @@ def pair_id(symbol: str) -> str:
     return _alt(base) + _alt(quote)
 
 
-class KrakenEmulator:
+class KrakenEmulator(ServedOnLoopback):
     """Kraken's public market data from candle arrays a test sets."""
 
     def __init__(
@@ -57,7 +57,6 @@ class KrakenEmulator:
         self.rejected = 0
         self._window: deque[float] = deque()
         self.lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     def add_market(
         self, symbol: str, candles: np.ndarray | None = None, *, interval: str = "1h", volume=1e3
@@ -71,28 +70,6 @@ class KrakenEmulator:
                 self.candles[(pair_id(symbol), minutes)] = data[np.argsort(data[:, 0])]
 
     # -- lifecycle -------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the emulator is not running; use it as a context manager")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> KrakenEmulator:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.emulator = self  # type: ignore[attr-defined]
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
     def ccxt_config(self) -> dict[str, Any]:
         """ccxt config pointing kraken's public API at this emulator."""
         return {"urls": {"api": {"public": self.base_url}}, "timeout": 10_000}
@@ -226,3 +203,6 @@ class KrakenEmulator:
 def _ms(interval: str) -> int:
     unit = {"m": 60_000, "h": 3_600_000}[interval[-1]]
     return int(interval[:-1]) * unit
+
+
+KrakenEmulator.handler = _Handler

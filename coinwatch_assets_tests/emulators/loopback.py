@@ -3,6 +3,7 @@
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -39,3 +40,42 @@ class LoopbackServer:
         assert self._server is not None
         self._server.shutdown()
         self._server.server_close()
+
+
+class ServedOnLoopback:
+    """Lifecycle of an emulator whose `handler` serves it on 127.0.0.1 (ephemeral port).
+
+    The handler finds the emulator as `self.server.emulator`; use it as a context manager.
+    """
+
+    handler: type[BaseHTTPRequestHandler]
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running; use it as a context manager")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> Self:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler)
+        self._server.daemon_threads = True
+        self._server.emulator = self  # type: ignore[attr-defined]
+        # a short poll interval makes shutdown (every test's teardown) fast
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
