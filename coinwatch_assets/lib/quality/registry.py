@@ -6,10 +6,14 @@ Plain Python (no Dagster). State machine of one hole, keyed by (series, gap_star
 - ``no_trades``: a re-fetch returned the same short hole (at most `no_trades_max`) inside
   an answered window: the exchange emitted no candle because nobody traded. Not an error.
 - ``confirmed``: still missing after `max_repairs` re-fetches (an exchange outage, a listing
-  late in the day): the gap check reports WARN and nothing re-requests it again.
+  late in the day): the gap check reports WARN and nothing re-requests it again. Derived
+  assets wait for a human decision.
+- ``accepted``: a human accepted the hole (the accept-holes job, with a `note` saying why): the
+  gap check passes and derived assets are built, their bars flagged partial.
 
 `attempts` counts the fetches that saw the hole with the same bounds; a hole whose bounds
-changed (partly filled) is a new hole. Holes that a fetch no longer sees are dropped.
+changed (partly filled) is a new hole (an acceptance covers the hole it was given, not a
+different one). Holes that a fetch no longer sees are dropped.
 """
 
 from __future__ import annotations
@@ -26,7 +30,10 @@ from coinwatch_assets.lib.quality.timeframes import parse_timeframe
 MISSED = "missed"
 NO_TRADES = "no_trades"
 CONFIRMED = "confirmed"
-REASONS = (MISSED, NO_TRADES, CONFIRMED)
+ACCEPTED = "accepted"
+REASONS = (MISSED, NO_TRADES, CONFIRMED, ACCEPTED)
+# Holes that need nobody's attention: nobody traded, or a human accepted them.
+EXPLAINED = (NO_TRADES, ACCEPTED)
 
 REGISTRY_COLUMNS = [
     "exchange",
@@ -38,6 +45,7 @@ REGISTRY_COLUMNS = [
     "reason",
     "attempts",
     "detected_at",
+    "note",
 ]
 
 
@@ -97,7 +105,7 @@ def merge_holes(
         prev = before.get(pd.Timestamp(gap.start))
         same = prev is not None and pd.Timestamp(prev.gap_end) == pd.Timestamp(gap.end)
         attempts = int(prev.attempts) + 1 if same else 1
-        if same and prev.reason in (CONFIRMED, NO_TRADES):
+        if same and prev.reason in (CONFIRMED, NO_TRADES, ACCEPTED):
             reason = prev.reason
         elif (
             attempts >= 2
@@ -118,11 +126,28 @@ def merge_holes(
                 "reason": reason,
                 "attempts": attempts,
                 "detected_at": pd.Timestamp(prev.detected_at) if same else now,
+                "note": _note(prev) if same else None,
             }
         )
     if not rows:
         return empty_registry()
     return _registry_dtypes(pd.DataFrame(rows, columns=REGISTRY_COLUMNS))
+
+
+def _note(row: object) -> str | None:
+    note = getattr(row, "note", None)
+    return None if note is None or pd.isna(note) else str(note)
+
+
+def accept_holes(rows: pd.DataFrame, note: str) -> tuple[pd.DataFrame, int]:
+    """`rows` with every missed or confirmed hole accepted with `note`; and how many were."""
+    out = _registry_dtypes(rows.reindex(columns=REGISTRY_COLUMNS)) if len(rows) else rows
+    if not len(out):
+        return empty_registry(), 0
+    open_ = out["reason"].isin([MISSED, CONFIRMED])
+    out.loc[open_, "reason"] = ACCEPTED
+    out.loc[open_, "note"] = note
+    return out, int(open_.sum())
 
 
 def _registry_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -221,6 +246,7 @@ def holes_summary(rows: pd.DataFrame) -> list[dict[str, object]]:
             "missing_candles": int(r.missing_candles),
             "reason": str(r.reason),
             "attempts": int(r.attempts),
+            **({"note": note} if (note := _note(r)) else {}),
         }
         for r in rows.sort_values("gap_start").itertuples(index=False)
     ]

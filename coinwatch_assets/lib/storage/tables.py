@@ -21,7 +21,7 @@ UTC_TS = sa.DateTime(timezone=True)
 PRICE = sa.Double()
 
 
-def _candle_table(name: str, what: str) -> sa.Table:
+def _candle_table(name: str, what: str, *extra: sa.Column) -> sa.Table:
     return sa.Table(
         name,
         metadata,
@@ -34,13 +34,56 @@ def _candle_table(name: str, what: str) -> sa.Table:
         sa.Column("low", PRICE, nullable=False),
         sa.Column("close", PRICE, nullable=False),
         sa.Column("volume", PRICE, nullable=False, comment="base-currency volume"),
+        *extra,
         sa.PrimaryKeyConstraint("exchange", "symbol", "timeframe", "ts"),
     )
 
 
+def _bucket_counts() -> tuple[sa.Column, sa.Column]:
+    # A bar is partial when candles < expected_candles: never silently complete.
+    return (
+        sa.Column("candles", sa.Integer, nullable=False, comment="source candles in the bar"),
+        sa.Column(
+            "expected_candles",
+            sa.Integer,
+            nullable=False,
+            comment="source candles a complete bar holds; fewer = partial bar",
+        ),
+    )
+
+
 ohlcv = _candle_table("ohlcv", "ccxt")
-# Hourly bars resampled from `ohlcv`; `timeframe` is the source candles' timeframe.
-ohlcv_1h = _candle_table("ohlcv_1h", "source")
+# Bars resampled from `ohlcv`; `timeframe` is the SOURCE candles' timeframe, `ts` the bar's
+# open time.
+ohlcv_1h = _candle_table("ohlcv_1h", "source", *_bucket_counts())
+ohlcv_1d = _candle_table("ohlcv_1d", "source", *_bucket_counts())
+
+
+def _indicator(name: str, comment: str) -> sa.Column:
+    # NULL while the series is too short for the indicator (warm-up at the start of history)
+    return sa.Column(name, PRICE, nullable=True, comment=comment)
+
+
+# Technical indicators on the source candles, one row per candle (`ts` = candle open time).
+indicators = sa.Table(
+    "indicators",
+    metadata,
+    sa.Column("exchange", sa.Text, nullable=False, comment="ccxt exchange id"),
+    sa.Column("symbol", sa.Text, nullable=False, comment="ccxt market symbol, e.g. BTC/USDT"),
+    sa.Column("timeframe", sa.Text, nullable=False, comment="source candles' timeframe"),
+    sa.Column("ts", UTC_TS, nullable=False, comment="candle open time (UTC)"),
+    _indicator("rsi_14", "RSI(14), Wilder smoothing, 0..100"),
+    _indicator("ema_12", "EMA(12) of close"),
+    _indicator("ema_26", "EMA(26) of close"),
+    _indicator("macd", "MACD(12, 26) line: EMA(12) - EMA(26)"),
+    _indicator("macd_signal", "EMA(9) of the MACD line"),
+    _indicator("macd_hist", "macd - macd_signal"),
+    _indicator("bb_middle", "Bollinger(20, 2): SMA(20) of close"),
+    _indicator("bb_upper", "Bollinger(20, 2): middle + 2 population std"),
+    _indicator("bb_lower", "Bollinger(20, 2): middle - 2 population std"),
+    _indicator("volume_sma_20", "SMA(20) of volume"),
+    sa.PrimaryKeyConstraint("exchange", "symbol", "timeframe", "ts"),
+)
 
 markets = sa.Table(
     "markets",
@@ -66,9 +109,12 @@ ohlcv_gaps = sa.Table(
     sa.Column("gap_start", UTC_TS, nullable=False, comment="first missing candle open time"),
     sa.Column("gap_end", UTC_TS, nullable=False, comment="last missing candle open time"),
     sa.Column("missing_candles", sa.BigInteger, nullable=False),
-    sa.Column("reason", sa.Text, nullable=False, comment="missed | no_trades | confirmed"),
+    sa.Column(
+        "reason", sa.Text, nullable=False, comment="missed | no_trades | confirmed | accepted"
+    ),
     sa.Column("attempts", sa.BigInteger, nullable=False, comment="fetches that saw this hole"),
     sa.Column("detected_at", UTC_TS, nullable=False),
+    sa.Column("note", sa.Text, nullable=True, comment="why an accepted hole was accepted"),
     sa.PrimaryKeyConstraint("exchange", "symbol", "timeframe", "gap_start"),
 )
 
@@ -131,6 +177,21 @@ TABLE_SPECS: dict[str, TableSpec] = {
             chunk_interval=timedelta(days=7),
             pinned_columns=_VENUE_TIMEFRAME,
             noun="bars",
+        ),
+        TableSpec(
+            ohlcv_1d,
+            time_column="ts",
+            key_columns=_SYMBOL_DIMENSION,
+            chunk_interval=timedelta(days=365),
+            pinned_columns=_VENUE_TIMEFRAME,
+            noun="bars",
+        ),
+        TableSpec(
+            indicators,
+            time_column="ts",
+            key_columns=_SYMBOL_DIMENSION,
+            chunk_interval=timedelta(days=7),
+            pinned_columns=_VENUE_TIMEFRAME,
         ),
         TableSpec(markets, write_mode="upsert", pinned_columns=("exchange",), noun="markets"),
         TableSpec(

@@ -222,8 +222,11 @@ def test_ohlcv_is_a_hypertable_with_one_day_chunks(timescale_url: str) -> None:
             "FROM timescaledb_information.dimensions ORDER BY hypertable_name"
         ).all()
     assert ("ohlcv", "ts", timedelta(days=1)) in rows
-    assert {r[0] for r in rows} == {"ohlcv", "ohlcv_1h", "ohlcv_gaps", "market_metrics"}
+    hypertables = {"ohlcv", "ohlcv_1h", "ohlcv_1d", "indicators", "ohlcv_gaps", "market_metrics"}
+    assert {r[0] for r in rows} == hypertables
     assert ("market_metrics", "ts", timedelta(days=7)) in rows
+    assert ("ohlcv_1d", "ts", timedelta(days=365)) in rows
+    assert ("indicators", "ts", timedelta(days=7)) in rows
 
 
 def test_server_without_timescaledb_is_a_clear_error() -> None:

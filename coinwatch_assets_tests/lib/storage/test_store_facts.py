@@ -97,9 +97,15 @@ def _waiting_for_lock(storage: Storage) -> int:
 
 @pytest.mark.parametrize("spec", [OHLCV, OHLCV_1H], ids=["upsert", "replace"])
 def test_two_writers_of_one_slice_serialize_on_timescaledb(timescale_url: str, spec) -> None:
+    def frame(base_price: float) -> pd.DataFrame:
+        rows = ohlcv_frame(base_price=base_price)
+        if spec is OHLCV_1H:  # bars carry their candle counts
+            rows = rows.assign(candles=1, expected_candles=1)
+        return rows
+
     storage = Storage(timescale_url)
-    storage.write(spec, ohlcv_frame(base_price=1.0), pinned_day())
-    first, second = ohlcv_frame(base_price=2.0), ohlcv_frame(base_price=3.0)
+    storage.write(spec, frame(1.0), pinned_day())
+    first, second = frame(2.0), frame(3.0)
     outcome: dict[str, object] = {}
 
     def other_writer() -> None:
