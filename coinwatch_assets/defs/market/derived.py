@@ -1,10 +1,12 @@
 """Assets derived from a venue's `ohlcv` under declarative automation, gated by its checks."""
 
+from collections.abc import Sequence
+
 import dagster as dg
 import pandas as pd
 
 from coinwatch_assets.defs.storage import table_metadata
-from coinwatch_assets.lib.market.resample import resample_ohlcv
+from coinwatch_assets.lib.market.resample import BAR_TABLES, derived_bar_tables, resample_ohlcv
 from coinwatch_assets.lib.venues import Venue
 
 # `eager()` without its latest-time-window limit (backfilled days must be resampled too), and
@@ -22,36 +24,64 @@ derived_condition = (
 ).with_label("eager on every day, gated by blocking checks")
 
 
-def build_ohlcv_1h(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.AssetsDefinition:
+_BAR_DOCS = {
+    "ohlcv_1h": "Hourly OHLCV bars resampled from the day's candles; partial bars flagged.",
+    "ohlcv_1d": "Daily OHLCV bar resampled from the day's candles; a partial day is flagged.",
+}
+
+
+def derived_group(venue: Venue) -> str:
+    """The group of a venue's derived assets: the graph reads market -> derived."""
+    return f"{venue.name}_derived" if venue.name else "derived"
+
+
+def build_bars(venue: Venue, ohlcv: dg.AssetsDefinition, table: str) -> dg.AssetsDefinition:
+    """The venue's `table` (ohlcv_1h, ohlcv_1d): bars of the day's candles, counted."""
+    rule = BAR_TABLES[table]
+
     @dg.asset(
-        name="ohlcv_1h",
+        name=table,
         key_prefix=venue.key_prefix(),
-        group_name=venue.group,
+        group_name=derived_group(venue),
+        description=_BAR_DOCS[table],
         partitions_def=ohlcv.partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         automation_condition=derived_condition,
-        metadata=table_metadata(
-            "ohlcv_1h", exchange=venue.exchange_label, timeframe=venue.timeframe
-        ),
+        metadata=table_metadata(table, exchange=venue.exchange_label, timeframe=venue.timeframe),
         ins={"ohlcv": dg.AssetIn(key=ohlcv.key)},
         kinds={"pandas", "sql"},
     )
-    def ohlcv_1h(context: dg.AssetExecutionContext, ohlcv: pd.DataFrame) -> pd.DataFrame:
-        """Hourly OHLCV bars resampled from the day's candles."""
-        bars = resample_ohlcv(ohlcv, "1h")
-        context.add_output_metadata({"source_candles": len(ohlcv), "bars": len(bars)})
-        return bars
+    def bars(context: dg.AssetExecutionContext, ohlcv: pd.DataFrame) -> pd.DataFrame:
+        frame = resample_ohlcv(ohlcv, rule, venue.timeframe)
+        partial = frame[frame["candles"] < frame["expected_candles"]]
+        context.add_output_metadata(
+            {
+                "source_candles": len(ohlcv),
+                "bars": len(frame),
+                "partial_bars": len(partial),
+                "missing_candles": int((partial["expected_candles"] - partial["candles"]).sum()),
+            }
+        )
+        if len(partial):
+            # Accepted holes, a listing day or today's open bar: flagged in the table.
+            context.log.info(f"{table}: {len(partial)} partial bar(s) (candles < expected)")
+        return frame
 
-    return ohlcv_1h
+    return bars
+
+
+def build_bar_assets(venue: Venue, ohlcv: dg.AssetsDefinition) -> tuple[dg.AssetsDefinition, ...]:
+    """The bars coarser than the venue's base timeframe (none of 1h for 1h candles)."""
+    return tuple(build_bars(venue, ohlcv, table) for table in derived_bar_tables(venue.timeframe))
 
 
 def build_derived_sensor(
-    venue: Venue, ohlcv_1h: dg.AssetsDefinition
+    venue: Venue, derived: Sequence[dg.AssetsDefinition]
 ) -> dg.AutomationConditionSensorDefinition:
     return dg.AutomationConditionSensorDefinition(
         venue.named("derived_automation_sensor"),
-        target=[ohlcv_1h],
-        # Running from the start: stopped, ohlcv_1h looks dead to a newcomer. It only requests
+        target=list(derived),
+        # Running from the start: stopped, derived assets look dead to a newcomer. It only requests
         # runs after ohlcv changes, so a fresh `make dev` still launches nothing by itself.
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Evaluates the automation conditions of the assets derived from ohlcv.",

@@ -13,9 +13,10 @@ import dagster as dg
 
 from coinwatch_assets.defs.market.assets import build_markets, build_ohlcv
 from coinwatch_assets.defs.market.automation import build_automation
-from coinwatch_assets.defs.market.derived import build_derived_sensor, build_ohlcv_1h
+from coinwatch_assets.defs.market.derived import build_bar_assets, build_derived_sensor
 from coinwatch_assets.defs.market.partitions import VenuePartitions, venue_partitions
 from coinwatch_assets.defs.market.resources import MarketSourceResource
+from coinwatch_assets.defs.quality.accept import build_accept_holes_job
 from coinwatch_assets.defs.quality.checks import build_quality_checks
 from coinwatch_assets.defs.quality.freshness import build_freshness
 from coinwatch_assets.defs.quality.repair import build_gap_repair_sensor
@@ -30,19 +31,36 @@ class VenueDefs:
     partitions: VenuePartitions
     markets: dg.AssetsDefinition
     ohlcv: dg.AssetsDefinition
-    ohlcv_1h: dg.AssetsDefinition
+    # ohlcv_1h, ohlcv_1d: only those coarser than the venue's timeframe
+    bars: tuple[dg.AssetsDefinition, ...]
     quality_checks: dg.AssetChecksDefinition
     freshness: dg.AssetChecksDefinition
     freshness_job: Any
+    accept_holes_job: dg.JobDefinition
     schedules: tuple[dg.ScheduleDefinition, ...]
     sensors: tuple[dg.SensorDefinition, ...]
     source_key: str
 
+    @property
+    def derived(self) -> tuple[dg.AssetsDefinition, ...]:
+        """The assets derived from `ohlcv` (declarative automation, gated by its checks)."""
+        return self.bars
+
+    def bar(self, table: str) -> dg.AssetsDefinition:
+        """The venue's bar asset `table`, with an error when its timeframe has none."""
+        for asset in self.bars:
+            if asset.key.path[-1] == table:
+                return asset
+        raise KeyError(
+            f"venue {self.venue.name or self.venue.exchange_label!r} derives no {table}: "
+            f"its {self.venue.timeframe} candles are not finer than that bar"
+        )
+
     def definitions(self, market_source: MarketSourceResource | None = None) -> dg.Definitions:
         return dg.Definitions(
-            assets=[self.markets, self.ohlcv, self.ohlcv_1h],
+            assets=[self.markets, self.ohlcv, *self.derived],
             asset_checks=[self.quality_checks, self.freshness],
-            jobs=[self.freshness_job],
+            jobs=[self.freshness_job, self.accept_holes_job],
             schedules=list(self.schedules),
             sensors=list(self.sensors),
             resources={self.source_key: market_source or market_source_resource(self.venue)},
@@ -87,7 +105,7 @@ def build_venue(venue: Venue) -> VenueDefs:
     partitions = venue_partitions(venue)
     markets = build_markets(venue)
     ohlcv = build_ohlcv(venue, partitions, markets)
-    ohlcv_1h = build_ohlcv_1h(venue, ohlcv)
+    bars = build_bar_assets(venue, ohlcv)
     freshness, job, freshness_schedule = build_freshness(venue, ohlcv, partitions.symbols.name)
     schedules, sensors = build_automation(venue, partitions, markets, ohlcv)
     return VenueDefs(
@@ -95,15 +113,17 @@ def build_venue(venue: Venue) -> VenueDefs:
         partitions=partitions,
         markets=markets,
         ohlcv=ohlcv,
-        ohlcv_1h=ohlcv_1h,
+        bars=bars,
         quality_checks=build_quality_checks(venue, ohlcv),
         freshness=freshness,
         freshness_job=job,
+        accept_holes_job=build_accept_holes_job(venue, ohlcv),
         schedules=(*schedules, freshness_schedule),
         sensors=(
             *sensors,
             build_gap_repair_sensor(venue, partitions, ohlcv),
-            build_derived_sensor(venue, ohlcv_1h),
+            # a sensor needs a target: 1d candles have no derived bars
+            *([build_derived_sensor(venue, bars)] if bars else []),
         ),
         source_key=venue.named("market_source"),
     )

@@ -34,6 +34,8 @@ ACCEPTED = "accepted"
 REASONS = (MISSED, NO_TRADES, CONFIRMED, ACCEPTED)
 # Holes that need nobody's attention: nobody traded, or a human accepted them.
 EXPLAINED = (NO_TRADES, ACCEPTED)
+# Holes a human may accept (the accept-holes job).
+OPEN = (MISSED, CONFIRMED)
 
 REGISTRY_COLUMNS = [
     "exchange",
@@ -139,15 +141,15 @@ def _note(row: object) -> str | None:
     return None if note is None or pd.isna(note) else str(note)
 
 
-def accept_holes(rows: pd.DataFrame, note: str) -> tuple[pd.DataFrame, int]:
-    """`rows` with every missed or confirmed hole accepted with `note`; and how many were."""
-    out = _registry_dtypes(rows.reindex(columns=REGISTRY_COLUMNS)) if len(rows) else rows
-    if not len(out):
-        return empty_registry(), 0
-    open_ = out["reason"].isin([MISSED, CONFIRMED])
+def accept_holes(rows: pd.DataFrame, note: str) -> pd.DataFrame:
+    """`rows` with every open (missed or confirmed) hole accepted, `note` saying why."""
+    if not len(rows):
+        return empty_registry()
+    out = _registry_dtypes(rows.reindex(columns=REGISTRY_COLUMNS))
+    open_ = out["reason"].isin(OPEN)
     out.loc[open_, "reason"] = ACCEPTED
     out.loc[open_, "note"] = note
-    return out, int(open_.sum())
+    return out
 
 
 def _registry_dtypes(frame: pd.DataFrame) -> pd.DataFrame:

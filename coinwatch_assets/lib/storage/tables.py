@@ -42,10 +42,10 @@ def _candle_table(name: str, what: str, *extra: sa.Column) -> sa.Table:
 def _bucket_counts() -> tuple[sa.Column, sa.Column]:
     # A bar is partial when candles < expected_candles: never silently complete.
     return (
-        sa.Column("candles", sa.Integer, nullable=False, comment="source candles in the bar"),
+        sa.Column("candles", sa.BigInteger, nullable=False, comment="source candles in the bar"),
         sa.Column(
             "expected_candles",
-            sa.Integer,
+            sa.BigInteger,
             nullable=False,
             comment="source candles a complete bar holds; fewer = partial bar",
         ),

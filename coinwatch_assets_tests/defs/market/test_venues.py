@@ -95,7 +95,11 @@ def test_assembled_definitions_per_venue(code_location: dg.Definitions) -> None:
     repo = code_location.get_repository_def()
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
     for venue, timeframe in (("binance", "5m"), ("kraken", "1h")):
-        assert {f"{venue}/markets", f"{venue}/ohlcv", f"{venue}/ohlcv_1h"} <= keys
+        assert {f"{venue}/markets", f"{venue}/ohlcv", f"{venue}/ohlcv_1d"} <= keys
+        # hourly bars only from finer candles: binance 5m has them, kraken 1h does not
+        assert (f"{venue}/ohlcv_1h" in keys) == (timeframe == "5m")
+        bars = repo.assets_defs_by_key[dg.AssetKey([venue, "ohlcv_1d"])]
+        assert repo.asset_graph.get(bars.key).group_name == f"{venue}_derived"
         ohlcv = repo.assets_defs_by_key[dg.AssetKey([venue, "ohlcv"])]
         node = repo.asset_graph.get(ohlcv.key)
         assert node.pools == {f"exchange_{venue}"}

@@ -8,7 +8,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from coinwatch_assets.defs.quality.checks import (
+from coinwatch_assets.defs.quality.judge import (
     INTEGRITY,
     NO_GAPS,
     PRICE_JUMPS,

@@ -5,6 +5,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pandas as pd
 import psycopg
 import pytest
 import sqlalchemy as sa
@@ -200,3 +201,58 @@ def test_upgrade_on_a_server_without_timescaledb_is_a_clear_error() -> None:
     assert "TimescaleDB extension is not available" in text
     assert "plain_pg" in text and "s3cret-pw" not in text
     assert "shared_preload_libraries=timescaledb" in text
+
+
+def _scripts_up_to(tmp_path: Path, last: str) -> str:
+    """A copy of the package's migrations without the revisions after `last`."""
+    import shutil
+
+    import coinwatch_assets.lib.storage.migrations as migrations
+
+    target = tmp_path / f"up_to_{last}"
+    shutil.copytree(Path(migrations.__file__).parent, target)
+    for path in (target / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"):
+        if path.name[:4] > last:
+            path.unlink()
+    return str(target)
+
+
+@pytest.fixture(params=["sqlite", "timescaledb"])
+def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'blank.db'}"
+    return request.getfixturevalue("empty_timescale_url")
+
+
+def test_revision_0005_counts_the_candles_of_stored_hourly_bars(
+    blank_url: str, tmp_path: Path
+) -> None:
+    upgrade_database(blank_url, _scripts_up_to(tmp_path, "0004"))
+    start = pd.Timestamp("2024-01-01", tz="UTC")
+    candles = ohlcv_frame("BTC/USDT", "2024-01-01", periods=24)  # 00:00-01:55, 5m
+    candles = candles.drop(index=[3, 4, 15])  # two candles of hour 0, one of hour 1
+    engine = sa.create_engine(blank_url)
+    with engine.begin() as conn:
+        old = sa.MetaData()
+        ohlcv = sa.Table("ohlcv", old, autoload_with=conn)
+        bars = sa.Table("ohlcv_1h", old, autoload_with=conn)
+        conn.execute(ohlcv.insert(), candles.to_dict("records"))
+        bar = {"exchange": "binance", "symbol": "BTC/USDT", "open": 1.0, "high": 1.0}
+        bar |= {"low": 1.0, "close": 1.0, "volume": 1.0}
+        conn.execute(
+            bars.insert(),
+            [
+                {**bar, "timeframe": "5m", "ts": start.to_pydatetime()},
+                {**bar, "timeframe": "5m", "ts": (start + pd.Timedelta("1h")).to_pydatetime()},
+                {**bar, "timeframe": "5m", "ts": (start + pd.Timedelta("2h")).to_pydatetime()},
+                # an "hourly bar" of hourly candles: a copy, no longer derived
+                {**bar, "timeframe": "1h", "ts": start.to_pydatetime()},
+            ],
+        )
+    engine.dispose()
+    before, after = upgrade_database(blank_url)
+    assert (before.current, after.current) == (("0004",), (head_revision(),))
+    stored = Storage(blank_url).read(table_spec("ohlcv_1h"), Slice.whole_table("ohlcv_1h"))
+    counts = stored.sort_values("ts")[["timeframe", "candles", "expected_candles"]]
+    assert counts.values.tolist() == [["5m", 10, 12], ["5m", 11, 12], ["5m", 0, 12]]
+    assert len(Storage(blank_url).read(OHLCV, Slice.whole_table("ohlcv"))) == 21

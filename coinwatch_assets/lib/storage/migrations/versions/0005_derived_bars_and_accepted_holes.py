@@ -77,29 +77,29 @@ def upgrade() -> None:
         sa.Column("low", sa.Double(), nullable=False),
         sa.Column("close", sa.Double(), nullable=False),
         sa.Column("volume", sa.Double(), nullable=False, comment="base-currency volume"),
-        sa.Column("candles", sa.Integer(), nullable=False, comment="source candles in the bar"),
+        sa.Column("candles", sa.BigInteger(), nullable=False, comment="source candles in the bar"),
         sa.Column(
             "expected_candles",
-            sa.Integer(),
+            sa.BigInteger(),
             nullable=False,
             comment="source candles a complete bar holds; fewer = partial bar",
         ),
         sa.PrimaryKeyConstraint("exchange", "symbol", "timeframe", "ts"),
     )
     with op.batch_alter_table("ohlcv_1h", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("candles", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("expected_candles", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("candles", sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column("expected_candles", sa.BigInteger(), nullable=True))
     _count_stored_hourly_bars(op.get_bind())
     with op.batch_alter_table("ohlcv_1h", schema=None) as batch_op:
         batch_op.alter_column(
             "candles",
-            existing_type=sa.Integer(),
+            existing_type=sa.BigInteger(),
             nullable=False,
             comment="source candles in the bar",
         )
         batch_op.alter_column(
             "expected_candles",
-            existing_type=sa.Integer(),
+            existing_type=sa.BigInteger(),
             nullable=False,
             comment="source candles a complete bar holds; fewer = partial bar",
         )
@@ -143,8 +143,8 @@ def _count_stored_hourly_bars(bind: sa.Connection) -> None:
         "ohlcv_1h",
         *(sa.column(n) for n in names),
         sa.column("ts", ts),
-        sa.column("candles", sa.Integer),
-        sa.column("expected_candles", sa.Integer),
+        sa.column("candles", sa.BigInteger),
+        sa.column("expected_candles", sa.BigInteger),
     )
     candles = sa.table("ohlcv", *(sa.column(n) for n in names), sa.column("ts", ts))
     series = bind.execute(
