@@ -17,7 +17,7 @@ from coinwatch_assets.defs.market.derived import build_bar_assets, build_derived
 from coinwatch_assets.defs.market.partitions import VenuePartitions, venue_partitions
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.quality.accept import build_accept_holes_job
-from coinwatch_assets.defs.quality.checks import build_quality_checks
+from coinwatch_assets.defs.quality.checks import build_gaps_node, build_quality_checks
 from coinwatch_assets.defs.quality.freshness import build_freshness
 from coinwatch_assets.defs.quality.repair import build_gap_repair_sensor
 from coinwatch_assets.lib.venues import Venue
@@ -31,6 +31,7 @@ class VenueDefs:
     partitions: VenuePartitions
     markets: dg.AssetsDefinition
     ohlcv: dg.AssetsDefinition
+    gaps: dg.AssetSpec  # ohlcv_gaps, the quality node the checks write
     # ohlcv_1h, ohlcv_1d: only those coarser than the venue's timeframe
     bars: tuple[dg.AssetsDefinition, ...]
     quality_checks: dg.AssetChecksDefinition
@@ -58,7 +59,7 @@ class VenueDefs:
 
     def definitions(self, market_source: MarketSourceResource | None = None) -> dg.Definitions:
         return dg.Definitions(
-            assets=[self.markets, self.ohlcv, *self.derived],
+            assets=[self.markets, self.ohlcv, self.gaps, *self.derived],
             asset_checks=[self.quality_checks, self.freshness],
             jobs=[self.freshness_job, self.accept_holes_job],
             schedules=list(self.schedules),
@@ -113,6 +114,7 @@ def build_venue(venue: Venue) -> VenueDefs:
         partitions=partitions,
         markets=markets,
         ohlcv=ohlcv,
+        gaps=build_gaps_node(venue, ohlcv),
         bars=bars,
         quality_checks=build_quality_checks(venue, ohlcv),
         freshness=freshness,

@@ -90,9 +90,10 @@ def build_accept_holes_job(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.JobDe
                 accepted[key] = accepted.get(key, 0) + 1
             return accept_holes(rows, f"{note} (run {context.run_id})")
 
-        evaluations = judge.run(
+        evaluations, observation = judge.run(
             context.instance, database, quality_policy, keys, context.log, amend=amend
         )
+        context.log_event(observation)
         for evaluation in evaluations:
             context.log_event(evaluation)
         if nothing := [k for k in keys if k not in accepted]:

@@ -9,13 +9,20 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from coinwatch_assets.defs.quality.judge import INTEGRITY, NO_GAPS, PRICE_JUMPS, Judge
+from coinwatch_assets.defs.quality.judge import INTEGRITY, NO_GAPS, PRICE_JUMPS, Judge, gaps_key
 from coinwatch_assets.defs.quality.reporting import blocking_failure
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
-from coinwatch_assets.defs.storage import DatabaseResource
+from coinwatch_assets.defs.storage import DatabaseResource, table_metadata
 from coinwatch_assets.lib.venues import Venue
 
-__all__ = ["INTEGRITY", "NO_GAPS", "PRICE_JUMPS", "build_quality_checks", "check_keys"]
+__all__ = [
+    "INTEGRITY",
+    "NO_GAPS",
+    "PRICE_JUMPS",
+    "build_gaps_node",
+    "build_quality_checks",
+    "check_keys",
+]
 
 
 def check_specs(ohlcv: dg.AssetsDefinition) -> list[dg.AssetCheckSpec]:
@@ -49,6 +56,25 @@ def check_keys(asset_key: dg.AssetKey) -> list[dg.AssetCheckKey]:
     return [dg.AssetCheckKey(asset_key, name) for name in (NO_GAPS, INTEGRITY, PRICE_JUMPS)]
 
 
+def quality_group(venue: Venue) -> str:
+    """The group of a venue's quality node: the graph reads market -> quality -> derived."""
+    return f"{venue.name}_quality" if venue.name else "quality"
+
+
+def build_gaps_node(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.AssetSpec:
+    """The venue's `ohlcv_gaps` in the graph: written and observed by the checks' step."""
+    return dg.AssetSpec(
+        key=gaps_key(ohlcv.key),
+        deps=[ohlcv.key],
+        group_name=quality_group(venue),
+        description="Holes of ohlcv with their reason; written by the checks, queried by you.",
+        kinds={"sql"},
+        metadata=table_metadata(
+            "ohlcv_gaps", exchange=venue.exchange_label, timeframe=venue.timeframe
+        ),
+    )
+
+
 def build_quality_checks(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
     """The venue's `ohlcv` checks, one step per run; reads and writes pinned to the venue."""
     specs = check_specs(ohlcv)
@@ -79,9 +105,10 @@ def _run_checks(
     timeframe: str,
 ) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
     judge = Judge(specs[0].asset_key, pdef, exchange, timeframe)
-    evaluations = judge.run(
+    evaluations, observation = judge.run(
         context.instance, database, quality_policy, list(context.partition_keys), context.log
     )
+    context.op_execution_context.log_event(observation)
     for spec in specs:
         # The check outputs downstream steps wait on (blocking checks gate them).
         yield dg.Output(None, output_name=spec.get_python_identifier())

@@ -246,7 +246,8 @@ class Judge:
         keys: list[str],
         log: logging.Logger | dg.DagsterLogManager,
         amend: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-    ) -> list[dg.AssetCheckEvaluation]:
+    ) -> tuple[list[dg.AssetCheckEvaluation], dg.AssetObservation]:
+        """The evaluations of `keys`, and an observation of the venue's `ohlcv_gaps` node."""
         exchange, timeframe, pdef = self.exchange, self.timeframe, self.pdef
         candles_spec, gaps_spec = table_spec("ohlcv"), table_spec("ohlcv_gaps")
         pins = {"exchange": exchange, "timeframe": timeframe}
@@ -278,7 +279,21 @@ class Judge:
         # duplicate holes, and `attempts` (and accepted holes' notes) carry over.
         result = storage.write(gaps_spec, registry, where)
         log.info(f"ohlcv_gaps: {result.rows_written} hole(s) for {len(keys)} partition(s)")
+        reasons = registry["reason"].value_counts().to_dict() if len(registry) else {}
+        observation = dg.AssetObservation(
+            asset_key=gaps_key(self.asset_key),
+            metadata={
+                "partitions_judged": len(keys),
+                "holes": result.rows_written,
+                **{f"holes_{reason}": int(n) for reason, n in sorted(reasons.items())},
+            },
+        )
         return [
             with_target(with_gaps_query(e, exchange, timeframe), targets.get(e.partition or ""))
             for e in evaluations
-        ]
+        ], observation
+
+
+def gaps_key(ohlcv_key: dg.AssetKey) -> dg.AssetKey:
+    """The venue's `ohlcv_gaps` node beside its `ohlcv` (binance/ohlcv -> binance/ohlcv_gaps)."""
+    return dg.AssetKey([*ohlcv_key.path[:-1], "ohlcv_gaps"])

@@ -158,50 +158,35 @@ _SYMBOL_DIMENSION = {
 
 _VENUE_TIMEFRAME = ("exchange", "timeframe")
 
+
+def _venue_series(
+    table: sa.Table,
+    time_column: str,
+    chunk_days: int,
+    write_mode: Literal["replace", "upsert"] = "replace",
+    noun: str = "rows",
+) -> TableSpec:
+    """A table of one venue's per-symbol series: date x symbol partitions, venue pinned."""
+    return TableSpec(
+        table,
+        time_column=time_column,
+        key_columns=_SYMBOL_DIMENSION,
+        chunk_interval=timedelta(days=chunk_days),
+        write_mode=write_mode,
+        pinned_columns=_VENUE_TIMEFRAME,
+        noun=noun,
+    )
+
+
 TABLE_SPECS: dict[str, TableSpec] = {
     spec.name: spec
     for spec in [
-        TableSpec(
-            ohlcv,
-            time_column="ts",
-            key_columns=_SYMBOL_DIMENSION,
-            chunk_interval=timedelta(days=1),
-            write_mode="upsert",
-            pinned_columns=_VENUE_TIMEFRAME,
-            noun="candles",
-        ),
-        TableSpec(
-            ohlcv_1h,
-            time_column="ts",
-            key_columns=_SYMBOL_DIMENSION,
-            chunk_interval=timedelta(days=7),
-            pinned_columns=_VENUE_TIMEFRAME,
-            noun="bars",
-        ),
-        TableSpec(
-            ohlcv_1d,
-            time_column="ts",
-            key_columns=_SYMBOL_DIMENSION,
-            chunk_interval=timedelta(days=365),
-            pinned_columns=_VENUE_TIMEFRAME,
-            noun="bars",
-        ),
-        TableSpec(
-            indicators,
-            time_column="ts",
-            key_columns=_SYMBOL_DIMENSION,
-            chunk_interval=timedelta(days=7),
-            pinned_columns=_VENUE_TIMEFRAME,
-        ),
+        _venue_series(ohlcv, "ts", 1, write_mode="upsert", noun="candles"),
+        _venue_series(ohlcv_1h, "ts", 7, noun="bars"),
+        _venue_series(ohlcv_1d, "ts", 365, noun="bars"),
+        _venue_series(indicators, "ts", 7),
         TableSpec(markets, write_mode="upsert", pinned_columns=("exchange",), noun="markets"),
-        TableSpec(
-            ohlcv_gaps,
-            time_column="gap_start",
-            key_columns=_SYMBOL_DIMENSION,
-            chunk_interval=timedelta(days=30),
-            pinned_columns=_VENUE_TIMEFRAME,
-            noun="holes",
-        ),
+        _venue_series(ohlcv_gaps, "gap_start", 30, noun="holes"),
     ]
 }
 
