@@ -12,6 +12,7 @@ EXCHANGE = VENUE.exchange_label
 markets = DEFAULT.markets
 ohlcv = DEFAULT.ohlcv
 ohlcv_1h = DEFAULT.ohlcv_1h
+indicators = DEFAULT.indicators
 ohlcv_quality_checks = DEFAULT.quality_checks
 ohlcv_freshness = DEFAULT.freshness
 ohlcv_partitions = DEFAULT.partitions.ohlcv

@@ -46,11 +46,11 @@ def build_ohlcv_1h(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.AssetsDefinit
 
 
 def build_derived_sensor(
-    venue: Venue, ohlcv_1h: dg.AssetsDefinition
+    venue: Venue, derived: list[dg.AssetsDefinition]
 ) -> dg.AutomationConditionSensorDefinition:
     return dg.AutomationConditionSensorDefinition(
         venue.named("derived_automation_sensor"),
-        target=[ohlcv_1h],
+        target=derived,
         # Running from the start: stopped, ohlcv_1h looks dead to a newcomer. It only requests
         # runs after ohlcv changes, so a fresh `make dev` still launches nothing by itself.
         default_status=dg.DefaultSensorStatus.RUNNING,

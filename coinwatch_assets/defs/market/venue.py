@@ -14,6 +14,7 @@ import dagster as dg
 from coinwatch_assets.defs.market.assets import build_markets, build_ohlcv
 from coinwatch_assets.defs.market.automation import build_automation
 from coinwatch_assets.defs.market.derived import build_derived_sensor, build_ohlcv_1h
+from coinwatch_assets.defs.market.indicators import build_indicators
 from coinwatch_assets.defs.market.partitions import VenuePartitions, venue_partitions
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.quality.checks import build_quality_checks
@@ -31,6 +32,7 @@ class VenueDefs:
     markets: dg.AssetsDefinition
     ohlcv: dg.AssetsDefinition
     ohlcv_1h: dg.AssetsDefinition
+    indicators: dg.AssetsDefinition
     quality_checks: dg.AssetChecksDefinition
     freshness: dg.AssetChecksDefinition
     freshness_job: Any
@@ -40,7 +42,7 @@ class VenueDefs:
 
     def definitions(self, market_source: MarketSourceResource | None = None) -> dg.Definitions:
         return dg.Definitions(
-            assets=[self.markets, self.ohlcv, self.ohlcv_1h],
+            assets=[self.markets, self.ohlcv, self.ohlcv_1h, self.indicators],
             asset_checks=[self.quality_checks, self.freshness],
             jobs=[self.freshness_job],
             schedules=list(self.schedules),
@@ -88,6 +90,7 @@ def build_venue(venue: Venue) -> VenueDefs:
     markets = build_markets(venue)
     ohlcv = build_ohlcv(venue, partitions, markets)
     ohlcv_1h = build_ohlcv_1h(venue, ohlcv)
+    indicators = build_indicators(venue, ohlcv)
     freshness, job, freshness_schedule = build_freshness(venue, ohlcv, partitions.symbols.name)
     schedules, sensors = build_automation(venue, partitions, markets, ohlcv)
     return VenueDefs(
@@ -96,6 +99,7 @@ def build_venue(venue: Venue) -> VenueDefs:
         markets=markets,
         ohlcv=ohlcv,
         ohlcv_1h=ohlcv_1h,
+        indicators=indicators,
         quality_checks=build_quality_checks(venue, ohlcv),
         freshness=freshness,
         freshness_job=job,
@@ -103,7 +107,7 @@ def build_venue(venue: Venue) -> VenueDefs:
         sensors=(
             *sensors,
             build_gap_repair_sensor(venue, partitions, ohlcv),
-            build_derived_sensor(venue, ohlcv_1h),
+            build_derived_sensor(venue, [ohlcv_1h, indicators]),
         ),
         source_key=venue.named("market_source"),
     )
