@@ -55,9 +55,8 @@ def _registry(
         Cell(equals=(("symbol", s),), start=lo.to_pydatetime(), end=hi.to_pydatetime())
         for s, (lo, hi) in sorted(windows.items())
     )
-    spec = table_spec("ohlcv_gaps")
-    where = Slice(spec.name, spec.time_column, cells, "look-back windows").pinned(pins)
-    return database.storage().read(spec, where)
+    where = Slice("ohlcv_gaps", "gap_start", cells, "look-back windows").pinned(pins)
+    return database.read("ohlcv_gaps", where)
 
 
 def _markdown(holes: list[dict[str, object]]) -> str:
@@ -79,7 +78,10 @@ def lookback_report(
     now: pd.Timestamp,
 ) -> dict[str, dict[str, object]]:
     """Per partition key: its look-back window, candles in it and unexplained holes."""
-    stamps = {s: g["ts"] for s, g in candles.groupby("symbol", sort=False)}
+    # Sorted stamps per symbol: each key's window is a binary search, not a scan of the run.
+    stamps = {
+        s: g["ts"].sort_values(ignore_index=True) for s, g in candles.groupby("symbol", sort=False)
+    }
     holes_of = {s: g for s, g in registry.groupby("symbol", sort=False)}
     report = {}
     for key in keys:
@@ -87,7 +89,8 @@ def lookback_report(
         symbol = key_to_symbol(symbol_key)
         start, end = lookback_window(day, days)
         series = stamps.get(symbol, candles["ts"].iloc[:0])
-        window = series[(series >= start) & (series < end)]
+        lo, hi = series.searchsorted(start), series.searchsorted(end)
+        window = series.iloc[lo:hi]
         holes = unexplained_holes(
             window,
             timeframe,

@@ -2,15 +2,19 @@
 partition mapping give the values of one continuous series, own days only are written, and a
 day whose look-back holds holes nobody explained says so in its metadata."""
 
+from datetime import date
+
 import dagster as dg
 import pandas as pd
 import pytest
 
 from coinwatch_assets.defs.market.resources import MarketSourceResource
+from coinwatch_assets.defs.market.venue import build_venue
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 from coinwatch_assets.lib.storage.slices import Cell, Slice
 from coinwatch_assets.lib.storage.tables import table_spec
+from coinwatch_assets.lib.venues import Venue
 from coinwatch_assets_tests.lib.market.indicator_reference import (
     assert_matches,
     recorded_series,
@@ -198,3 +202,47 @@ def test_automation_requests_a_day_once_its_lookback_days_passed_their_checks(
     # 03-01..03-03 wait for look-back days nobody fetched (02-26..02-29).
     requested = {str(k) for k in tick.get_requested_partitions(indicators.key)}
     assert requested == {"2024-03-04|BTC-USDT", "2024-03-05|BTC-USDT"}
+
+
+def test_the_first_day_of_a_venue_warms_up_with_nulls(instance, resources, series) -> None:
+    # A venue starting on 2018-01-11: its look-back days do not exist, and the candles
+    # stored for 2018-01-10 are none of its partitions, so history starts at 01-11 00:00.
+    venue = build_venue(Venue(start_date=date(2018, 1, 11)))
+    result = dg.materialize(
+        [venue.ohlcv, venue.indicators],
+        selection=[venue.indicators.key],
+        instance=instance,
+        resources=resources,
+        partition_key="2018-01-11|ETH-BTC",
+    )
+    assert result.success
+    (event,) = result.get_asset_materialization_events()
+    meta = {k: v.value for k, v in event.materialization.metadata.items()}
+    assert meta["lookback_candles"] == meta["source_candles"] == 288
+    assert meta["unexplained_holes"] == 0  # nothing is expected before the first candle
+    stored = resources["database"].read("indicators")
+    assert len(stored) == 288 and stored["ts"].iloc[0] == utc("2018-01-11")
+    nulls = {c: int(stored[c].isna().sum()) for c in WARM_UP}
+    assert nulls == WARM_UP
+    assert all(stored[c].iloc[n:].notna().all() for c, n in WARM_UP.items())
+    day = series["ETH/BTC"][series["ETH/BTC"]["ts"] >= utc("2018-01-11")].iloc[:288]
+    # Seeded alike (SMA seeds), TA-Lib's RSI, EMAs and windows equal the textbook from the
+    # first candle on; its MACD seeds the fast EMA later, which only the look-back hides.
+    same = [c for c in WARM_UP if c not in ("macd", "macd_signal", "macd_hist")]
+    scale = float(day["close"].median())
+    assert_matches(stored[same], reference(day)[same], scale, "first day of history")
+
+
+# NULLs (NaN in the frame) a series starts with: TA-Lib's warm-up of each indicator.
+WARM_UP = {
+    "rsi_14": 14,
+    "ema_12": 11,
+    "ema_26": 25,
+    "macd": 33,
+    "macd_signal": 33,
+    "macd_hist": 33,
+    "bb_middle": 19,
+    "bb_upper": 19,
+    "bb_lower": 19,
+    "volume_sma_20": 19,
+}
