@@ -79,6 +79,13 @@ def instance():
         yield inst
 
 
+def warnings_of(instance: dg.DagsterInstance) -> list[str]:
+    runs = instance.get_run_records()
+    return [
+        e.message for r in runs for e in instance.all_logs(r.dagster_run.run_id) if e.level == 30
+    ]
+
+
 def materialize(instance, resources, **selection) -> dict[str, dict[str, object]]:
     result = dg.materialize(
         [ohlcv, indicators],
@@ -142,9 +149,12 @@ def test_unexplained_holes_in_the_lookback_are_listed_with_their_reasons(
         ("2018-01-15T12:00:00Z", 33, "unregistered"),
     ]
     assert holed["2018-01-17|ADA-BTC"]["unexplained_missing_candles"] == 39
+    (warning,) = warnings_of(instance)
+    assert "2018-01-17|ADA-BTC" in warning and "4 unexplained hole(s)" in warning
     # Three days on, 2018-01-15 has left the look-back: nothing to report.
     clean = materialize(instance, resources, partition_key="2018-01-19|ADA-BTC")
     assert clean["2018-01-19|ADA-BTC"]["unexplained_holes"] == 0
+    assert len(warnings_of(instance)) == 1  # the clean day logged none
     assert_stored_days_equal_reference(resources, series, ["2018-01-17", "2018-01-19"], ["ADA/BTC"])
 
 
