@@ -16,6 +16,8 @@ setup(
         "dagster-docker>=0.29,<0.30",
         "pandas>=2.2",
         "numpy>=1.26",
+        # Indicators (RSI, EMA, MACD, Bollinger, SMA): TA-Lib's C library, bundled in its wheels.
+        "TA-Lib>=0.6",
         "sqlalchemy>=2.0",
         # Schema revisions (lib/storage/migrations): every table change ships one.
         "alembic>=1.13",

@@ -13,6 +13,7 @@ markets = DEFAULT.markets
 ohlcv = DEFAULT.ohlcv
 ohlcv_1h = DEFAULT.bar("ohlcv_1h")
 ohlcv_1d = DEFAULT.bar("ohlcv_1d")
+indicators = DEFAULT.indicators
 ohlcv_quality_checks = DEFAULT.quality_checks
 ohlcv_freshness = DEFAULT.freshness
 ohlcv_partitions = DEFAULT.partitions.ohlcv

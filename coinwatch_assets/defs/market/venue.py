@@ -14,6 +14,7 @@ import dagster as dg
 from coinwatch_assets.defs.market.assets import build_markets, build_ohlcv
 from coinwatch_assets.defs.market.automation import build_automation
 from coinwatch_assets.defs.market.derived import build_bar_assets, build_derived_sensor
+from coinwatch_assets.defs.market.indicators import build_indicators
 from coinwatch_assets.defs.market.partitions import VenuePartitions, venue_partitions
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.quality.accept import build_accept_holes_job
@@ -34,6 +35,7 @@ class VenueDefs:
     gaps: dg.AssetSpec  # ohlcv_gaps, the quality node the checks write
     # ohlcv_1h, ohlcv_1d: only those coarser than the venue's timeframe
     bars: tuple[dg.AssetsDefinition, ...]
+    indicators: dg.AssetsDefinition
     quality_checks: dg.AssetChecksDefinition
     freshness: dg.AssetChecksDefinition
     freshness_job: Any
@@ -45,7 +47,7 @@ class VenueDefs:
     @property
     def derived(self) -> tuple[dg.AssetsDefinition, ...]:
         """The assets derived from `ohlcv` (declarative automation, gated by its checks)."""
-        return self.bars
+        return (*self.bars, self.indicators)
 
     def bar(self, table: str) -> dg.AssetsDefinition:
         """The venue's bar asset `table`, with an error when its timeframe has none."""
@@ -107,6 +109,7 @@ def build_venue(venue: Venue) -> VenueDefs:
     markets = build_markets(venue)
     ohlcv = build_ohlcv(venue, partitions, markets)
     bars = build_bar_assets(venue, ohlcv)
+    indicators = build_indicators(venue, ohlcv)
     freshness, job, freshness_schedule = build_freshness(venue, ohlcv, partitions.symbols.name)
     schedules, sensors = build_automation(venue, partitions, markets, ohlcv)
     return VenueDefs(
@@ -116,6 +119,7 @@ def build_venue(venue: Venue) -> VenueDefs:
         ohlcv=ohlcv,
         gaps=build_gaps_node(venue, ohlcv),
         bars=bars,
+        indicators=indicators,
         quality_checks=build_quality_checks(venue, ohlcv),
         freshness=freshness,
         freshness_job=job,
@@ -124,8 +128,7 @@ def build_venue(venue: Venue) -> VenueDefs:
         sensors=(
             *sensors,
             build_gap_repair_sensor(venue, partitions, ohlcv),
-            # a sensor needs a target: 1d candles have no derived bars
-            *([build_derived_sensor(venue, bars)] if bars else []),
+            build_derived_sensor(venue, [*bars, indicators]),
         ),
         source_key=venue.named("market_source"),
     )
