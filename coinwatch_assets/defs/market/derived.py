@@ -9,10 +9,26 @@ from coinwatch_assets.defs.storage import table_metadata
 from coinwatch_assets.lib.market.resample import BAR_TABLES, derived_bar_tables, resample_ohlcv
 from coinwatch_assets.lib.venues import Venue
 
-# `eager()` without its latest-time-window limit (backfilled days must be resampled too), and
-# never while a blocking check of `ohlcv` (gaps, integrity) fails on the partition: a day with
-# unexplained holes is not turned into wrong bars. `since_last_handled` keeps an update
-# pending until the checks pass, e.g. after the gap repair sensor's re-fetch.
+# A dependency partition whose blocking check (gaps, integrity) has not passed: failed, or not
+# run on its latest materialization, and not about to run on this tick.
+_blocking_check_not_passed = dg.AutomationCondition.any_checks_match(
+    ~(dg.AutomationCondition.check_passed() | dg.AutomationCondition.will_be_requested()),
+    blocking_only=True,
+).with_label("a blocking check not passed")
+
+# `all_deps_blocking_checks_passed()`, for EVERY upstream partition. Dagster's own form asks,
+# per upstream asset, whether ANY of the partitions it maps to passed: with look-back days
+# (`indicators` reads days N-3..N) a failed day N-1 would not hold day N back. Negating "any
+# dependency partition has a blocking check not passed" closes that; for the bars (one
+# upstream partition each) both forms are the same.
+all_dep_partitions_blocking_checks_passed = (
+    ~dg.AutomationCondition.any_deps_match(_blocking_check_not_passed)
+).with_label("all_deps_blocking_checks_passed (every upstream partition)")
+
+# `eager()` without its latest-time-window limit (backfilled days must be derived too), and
+# never while a blocking check of `ohlcv` fails on a partition the asset reads: a day with
+# unexplained holes is not turned into wrong bars or indicators. `since_last_handled` keeps
+# an update pending until the checks pass (the repair sensor's re-fetch, the accept step).
 derived_condition = (
     (
         dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()
@@ -20,7 +36,7 @@ derived_condition = (
     & ~dg.AutomationCondition.any_deps_missing()
     & ~dg.AutomationCondition.any_deps_in_progress()
     & ~dg.AutomationCondition.in_progress()
-    & dg.AutomationCondition.all_deps_blocking_checks_passed()
+    & all_dep_partitions_blocking_checks_passed
 ).with_label("eager on every day, gated by blocking checks")
 
 

@@ -20,6 +20,7 @@ from coinwatch_assets_tests.venue_defs import (
     ohlcv_quality_checks,
 )
 
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 CLEAN, HOLED = "2024-03-01|BTC-USDT", "2024-03-01|ETH-USDT"  # sample ETH misses 02:00-02:15
 BARS = [ohlcv_1h, ohlcv_1d]
 accept_holes_job = DEFAULT.accept_holes_job
@@ -183,9 +184,41 @@ def test_accepting_never_hides_broken_candles(instance, resources) -> None:
 
 def test_no_hourly_bars_from_hourly_candles() -> None:
     hourly = build_venue(VENUE.model_copy(update={"timeframe": "1h"}))
-    assert [a.key.path[-1] for a in hourly.derived] == ["ohlcv_1d"]
+    assert [a.key.path[-1] for a in hourly.derived] == ["ohlcv_1d", "indicators"]
     with pytest.raises(KeyError, match="its 1h candles are not finer than that bar"):
         hourly.bar("ohlcv_1h")
     assert [
         a.key.path[-1] for a in build_venue(VENUE.model_copy(update={"timeframe": "1d"})).derived
-    ] == []
+    ] == ["indicators"]
+
+
+def test_indicators_wait_on_holed_lookback_days_until_they_are_accepted(
+    instance, resources
+) -> None:
+    # Sample ETH misses 02:00-02:15 every day: all four days fail their gap check.
+    days = ["2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01"]
+    keys = [f"{day}|ETH-USDT" for day in days]
+    defs = dg.Definitions(
+        assets=[ohlcv, *DEFAULT.derived], asset_checks=[ohlcv_quality_checks], resources=resources
+    )
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    result = dg.materialize(
+        [ohlcv, ohlcv_quality_checks],
+        instance=instance,
+        resources=resources,
+        tags={RANGE_START: keys[0], RANGE_END: keys[-1]},
+        raise_on_error=False,
+    )
+    assert not result.success
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+    assert tick.total_requested == 0
+
+    assert accept(instance, resources, keys[:3]).success  # not yet the day itself
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+    assert requested(tick, DEFAULT.indicators) == set()  # 02-27's look-back was never fetched
+    assert requested(tick, ohlcv_1d) == set(keys[:3])
+
+    assert accept(instance, resources, keys[3:]).success
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+    assert requested(tick, DEFAULT.indicators) == {keys[3]}
+    assert requested(tick, ohlcv_1d) == {keys[3]}
