@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import pandas as pd
 
+from coinwatch_assets.defs.partition_metadata import add_partition_metadata
 from coinwatch_assets.lib.storage.frames import StorageError, column_kind
 from coinwatch_assets.lib.storage.slices import Slice, build_cells
 from coinwatch_assets.lib.storage.store import DEFAULT_SQLITE_PATH, Storage
@@ -238,12 +239,12 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
         counts = partition_row_counts(spec, context.asset_partitions_def, keys, obj)
         if counts is None:
             return
-        for key, count in counts.items():
-            context.step_context.add_asset_metadata(
-                {"dagster/row_count": count, "partition_rows": count},
-                asset_key=context.asset_key,
-                partition_key=key,
-            )
+        add_partition_metadata(
+            context.step_context,
+            context.asset_key,
+            {k: {"dagster/row_count": n, "partition_rows": n} for k, n in counts.items()},
+            context.asset_partition_keys,
+        )
 
     @staticmethod
     def _metadata(

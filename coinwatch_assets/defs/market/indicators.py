@@ -13,6 +13,7 @@ import pandas as pd
 
 from coinwatch_assets.defs.market.derived import derived_condition, derived_group
 from coinwatch_assets.defs.market.partitions import split_key
+from coinwatch_assets.defs.partition_metadata import add_partition_metadata
 from coinwatch_assets.defs.storage import DatabaseResource, partition_slice, table_metadata
 from coinwatch_assets.lib.market.indicators import compute_indicators, lookback_days
 from coinwatch_assets.lib.market.lookback import lookback_window, unexplained_holes
@@ -164,8 +165,7 @@ def build_indicators(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.AssetsDefin
         if len(keys) == 1:
             meta.update(report[keys[0]])
         else:
-            for key, per_key in report.items():
-                context.add_asset_metadata(per_key, partition_key=key)
+            add_partition_metadata(context, context.asset_key, report, keys)
         context.add_output_metadata(meta)
         return own.reset_index(drop=True)
 
