@@ -10,10 +10,12 @@ import pytest
 from coinwatch_assets.lib.quality.freshness import allowed_lag, latest_closed_candle, symbol_lags
 from coinwatch_assets.lib.quality.gaps import Gap
 from coinwatch_assets.lib.quality.registry import (
+    ACCEPTED,
     CONFIRMED,
     MISSED,
     NO_TRADES,
     GapPolicy,
+    accept_holes,
     confirm_exhausted,
     empty_registry,
     gap_severity,
@@ -73,6 +75,26 @@ def test_confirmed_and_no_trades_stay_put() -> None:
     rows = confirm_exhausted(rows, POLICY)
     assert set(rows["reason"]) == {CONFIRMED} and gap_severity(rows) == "warn"
     assert set(fetch(rows, [SHORT, LONG])["reason"]) == {CONFIRMED}
+
+
+def test_accepted_holes_pass_keep_their_note_and_cover_only_the_same_hole() -> None:
+    rows = fetch(fetch(empty_registry(), [SHORT, LONG]), [SHORT, LONG], T0 + timedelta(hours=1))
+    assert by_start(rows)[SHORT.start][0] == NO_TRADES  # explained already: left as it is
+    accepted = accept_holes(rows, "announced maintenance")
+    assert by_start(accepted) == {SHORT.start: (NO_TRADES, 2), LONG.start: (ACCEPTED, 2)}
+    assert accepted.set_index("gap_start")["note"].to_dict() == {
+        SHORT.start: None,
+        LONG.start: "announced maintenance",
+    }
+    assert gap_severity(accepted) is None
+    again = fetch(accepted, [SHORT, LONG], T0 + timedelta(hours=2))
+    assert by_start(again)[LONG.start] == (ACCEPTED, 3)
+    assert again.set_index("gap_start").loc[LONG.start, "note"] == "announced maintenance"
+    # A re-fetch filled part of it: a different hole, not what was accepted.
+    shrunk = Gap(LONG.start, LONG.end - timedelta(minutes=5), 32)
+    changed = fetch(accepted, [shrunk], T0 + timedelta(hours=2))
+    assert by_start(changed) == {LONG.start: (MISSED, 1)} and changed["note"].isna().all()
+    assert accept_holes(empty_registry(), "x").empty
 
 
 def test_backoff_doubles_from_first_sighting_and_is_capped() -> None:
