@@ -152,3 +152,20 @@ def test_backfill_sensor_schedule_pool_automation_and_failure_monitor(
         3,
     )
     assert bars == [(24,)]
+    # ... and into a complete daily bar and a day of indicators (the first day has no
+    # look-back days: the venue starts there).
+    daily = wait_for(
+        "ohlcv_1d and indicators for a clean past day",
+        lambda: sql(
+            d,
+            "SELECT b.candles, b.expected_candles, (SELECT count(*) FROM indicators i "
+            "WHERE i.symbol = b.symbol AND i.ts >= b.ts AND i.ts < b.ts + interval '1 day') "
+            "FROM ohlcv_1d b WHERE b.symbol = 'BTC/USDT' AND b.ts = %s::date "
+            "AND EXISTS (SELECT 1 FROM indicators i WHERE i.symbol = b.symbol "
+            "AND i.ts >= b.ts AND i.ts < b.ts + interval '1 day')",
+            d.days[0],
+        ),
+        RUN_TIMEOUT,
+        3,
+    )
+    assert daily == [(288, 288, 288)]
