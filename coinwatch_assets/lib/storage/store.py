@@ -189,7 +189,11 @@ class Storage:
                     for c in spec.table.columns
                 ]
                 rows = conn.execute(stmt.with_only_columns(*as_text)).all()
-                raw = pd.DataFrame(rows, columns=[c.name for c in spec.table.columns])
+                # Plain tuples: pandas probes every SQLAlchemy Row for namedtuple-ness (7x
+                # slower at 100k rows).
+                raw = pd.DataFrame.from_records(
+                    [tuple(r) for r in rows], columns=[c.name for c in spec.table.columns]
+                )
         return normalize_read(spec, raw)
 
     def first_times(self, spec: TableSpec, where: Slice, by: str) -> dict[object, pd.Timestamp]:
