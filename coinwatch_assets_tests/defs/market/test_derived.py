@@ -3,6 +3,7 @@ blocked when they fail, requested by declarative automation only for partitions 
 checks passed, and after a human accepted a day's holes with the accept-holes job."""
 
 import dagster as dg
+import pandas as pd
 import pytest
 
 from coinwatch_assets.defs.market.resources import MarketSourceResource
@@ -10,6 +11,9 @@ from coinwatch_assets.defs.market.venue import build_venue
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 from coinwatch_assets.lib.market.resample import resample_ohlcv
+from coinwatch_assets.lib.storage.slices import Cell, Slice
+from coinwatch_assets.lib.storage.tables import table_spec
+from coinwatch_assets_tests.lib.market.indicator_reference import recorded_series
 from coinwatch_assets_tests.venue_defs import (
     DEFAULT,
     EXCHANGE,
@@ -222,3 +226,37 @@ def test_indicators_wait_on_holed_lookback_days_until_they_are_accepted(
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
     assert requested(tick, DEFAULT.indicators) == {keys[3]}
     assert requested(tick, ohlcv_1d) == {keys[3]}
+
+
+def test_a_recorded_day_with_holes_gives_partial_bars_on_both_backends(resources) -> None:
+    # Binance ADA/BTC 2018-01-15 (freqtrade's recording): 40 candles missing in 5 holes.
+    candles = recorded_series("ADA_BTC", exchange=EXCHANGE, symbol="ADA/BTC")
+    day = pd.Timestamp("2018-01-15", tz="UTC")
+    candles = candles[(candles["ts"] >= day) & (candles["ts"] < day + pd.Timedelta(days=1))]
+    database = resources["database"]
+    cell = Cell(equals=(("symbol", "ADA/BTC"),), start=day, end=day + pd.Timedelta(days=1))
+    pins = {"exchange": EXCHANGE, "timeframe": "5m"}
+    database.storage().write(
+        table_spec("ohlcv"), candles, Slice("ohlcv", "ts", (cell,)).pinned(pins)
+    )
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("symbols", ["ADA-BTC"])
+        assert run_bars(instance, resources, "2018-01-15|ADA-BTC").success
+    daily = database.read("ohlcv_1d")
+    assert daily[["candles", "expected_candles"]].values.tolist() == [[248, 288]]
+    hourly = database.read("ohlcv_1h").set_index("ts")
+    reference = (
+        candles.set_index("ts")
+        .resample("1h")
+        .agg({"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"})
+    )
+    reference["candles"] = candles.set_index("ts")["close"].resample("1h").count()
+    empty = reference.index[reference["candles"] == 0]  # hours with no candle: no bar
+    assert [f"{t:%H}" for t in empty] == ["12", "13"]
+    reference = reference.drop(empty)
+    pd.testing.assert_frame_equal(
+        hourly[[*reference.columns]], reference, check_dtype=False, check_freq=False
+    )
+    partial = hourly.index[hourly["candles"] < hourly["expected_candles"]]
+    assert list(partial) == list(reference.index[reference["candles"] < 12])
+    assert [f"{t:%H}" for t in partial] == ["10", "11", "14"]
