@@ -22,30 +22,16 @@ import os
 import sys
 import tempfile
 import time
-import warnings
 from datetime import date, timedelta
 from pathlib import Path
 
+import dagster as dg
+import psycopg
+
+# Sets the sample venue's COINWATCH_* variables; coinwatch_assets is imported after it.
+from bench_setup import QUIET, RANGE
+
 WORK = Path(tempfile.mkdtemp(prefix="coinwatch-backfill-"))
-os.environ.update(
-    {
-        "COINWATCH_SOURCE": "sample",
-        "COINWATCH_SYMBOLS": "BTC/USDT",
-        "COINWATCH_TIMEFRAME": "5m",
-        "COINWATCH_START_DATE": "2025-01-01",
-    }
-)
-
-import dagster as dg  # noqa: E402
-import psycopg  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
-warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-
-QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 
 
 def run(days: list[str], single: bool, tag: str) -> tuple[float, int, int]:

@@ -13,34 +13,18 @@ Prints the run's wall time, the time inside `compute_indicators`, rows written a
 """
 
 import argparse
-import os
-import sys
 import tempfile
 import time
-import warnings
 from datetime import date, timedelta
 from pathlib import Path
 
-os.environ.update(
-    {
-        "COINWATCH_SOURCE": "sample",
-        "COINWATCH_SYMBOLS": "BTC/USDT",
-        "COINWATCH_TIMEFRAME": "5m",
-        "COINWATCH_START_DATE": "2025-01-01",
-    }
-)
+import dagster as dg
+import numpy as np
+import pandas as pd
 
-import dagster as dg  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+# Sets the sample venue's COINWATCH_* variables; coinwatch_assets is imported after it.
+from bench_setup import QUIET, RANGE
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
-warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-
-QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 FIRST = date(2025, 1, 1)
 
 

@@ -16,6 +16,7 @@ from coinwatch_assets.lib.storage.slices import Cell, Slice
 from coinwatch_assets.lib.storage.tables import table_spec
 from coinwatch_assets.lib.venues import Venue
 from coinwatch_assets_tests.lib.market.indicator_reference import (
+    WARM_UP,
     assert_matches,
     recorded_series,
     reference,
@@ -241,18 +242,3 @@ def test_the_first_day_of_a_venue_warms_up_with_nulls(instance, resources, serie
     same = [c for c in WARM_UP if c not in ("macd", "macd_signal", "macd_hist")]
     scale = float(day["close"].median())
     assert_matches(stored[same], reference(day)[same], scale, "first day of history")
-
-
-# NULLs (NaN in the frame) a series starts with: TA-Lib's warm-up of each indicator.
-WARM_UP = {
-    "rsi_14": 14,
-    "ema_12": 11,
-    "ema_26": 25,
-    "macd": 33,
-    "macd_signal": 33,
-    "macd_hist": 33,
-    "bb_middle": 19,
-    "bb_upper": 19,
-    "bb_lower": 19,
-    "volume_sma_20": 19,
-}

@@ -126,3 +126,19 @@ def assert_matches(actual: pd.DataFrame, expected: pd.DataFrame, price_scale: fl
     over = {c: e for c, e in errors.items() if e[1] > 1.0}
     assert not over, f"{what}: beyond tolerance (worst relative error, error/tolerance): {over}"
     return errors
+
+
+# NULLs (NaN in the frame) a series starts with: TA-Lib's warm-up of each indicator (the MACD
+# line starts with its signal: 26 + 9 - 2).
+WARM_UP = {
+    "rsi_14": 14,
+    "ema_12": 11,
+    "ema_26": 25,
+    "macd": 33,
+    "macd_signal": 33,
+    "macd_hist": 33,
+    "bb_middle": 19,
+    "bb_upper": 19,
+    "bb_lower": 19,
+    "volume_sma_20": 19,
+}
