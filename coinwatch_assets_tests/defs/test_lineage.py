@@ -25,3 +25,5 @@ def test_market_quality_and_derived_groups_with_descriptions_owners_and_kinds() 
     ohlcv = dg.AssetKey("ohlcv")
     for name in ROLES["quality"] | ROLES["derived"]:
         assert ohlcv in nodes[name].parent_keys, name
+    # ... and quality -> derived: indicators read the registry to explain look-back holes.
+    assert dg.AssetKey("ohlcv_gaps") in nodes["indicators"].parent_keys

@@ -1,6 +1,7 @@
 """Assets derived from a venue's `ohlcv` under declarative automation, gated by its checks."""
 
 from collections.abc import Sequence
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -16,28 +17,35 @@ _blocking_check_not_passed = dg.AutomationCondition.any_checks_match(
     blocking_only=True,
 ).with_label("a blocking check not passed")
 
-# `all_deps_blocking_checks_passed()`, for EVERY upstream partition. Dagster's own form asks,
-# per upstream asset, whether ANY of the partitions it maps to passed: with look-back days
-# (`indicators` reads days N-3..N) a failed day N-1 would not hold day N back. Negating "any
-# dependency partition has a blocking check not passed" closes that; for the bars (one
-# upstream partition each) both forms are the same.
-all_dep_partitions_blocking_checks_passed = (
-    ~dg.AutomationCondition.any_deps_match(_blocking_check_not_passed)
-).with_label("all_deps_blocking_checks_passed (every upstream partition)")
 
-# `eager()` without its latest-time-window limit (backfilled days must be derived too), and
-# never while a blocking check of `ohlcv` fails on a partition the asset reads: a day with
-# unexplained holes is not turned into wrong bars or indicators. `since_last_handled` keeps
-# an update pending until the checks pass (the repair sensor's re-fetch, the accept step).
-derived_condition = (
-    (
-        dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()
-    ).since_last_handled()
-    & ~dg.AutomationCondition.any_deps_missing()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-    & all_dep_partitions_blocking_checks_passed
-).with_label("eager on every day, gated by blocking checks")
+def derived_condition(ignore: dg.AssetSelection | None = None) -> dg.AutomationCondition:
+    """When a derived asset's partition is requested; `ignore`: deps that never trigger it.
+
+    `eager()` without its latest-time-window limit (backfilled days must be derived too), and
+    never while a blocking check of `ohlcv` fails on a partition the asset reads: a day with
+    unexplained holes is not turned into wrong bars or indicators. `since_last_handled` keeps
+    an update pending until the checks pass (the repair sensor's re-fetch, the accept step).
+
+    The check gate is `all_deps_blocking_checks_passed()` for EVERY upstream partition.
+    Dagster's own form asks, per upstream asset, whether ANY of the partitions it maps to
+    passed: with look-back days (`indicators` reads days N-3..N) a failed day N-1 would not
+    hold day N back. For the bars (one upstream partition each) both forms are the same.
+    """
+
+    def deps(condition: Any) -> dg.AutomationCondition:  # a DepsAutomationCondition
+        return condition.ignore(ignore) if ignore is not None else condition
+
+    return (
+        (
+            dg.AutomationCondition.newly_missing() | deps(dg.AutomationCondition.any_deps_updated())
+        ).since_last_handled()
+        & ~deps(dg.AutomationCondition.any_deps_missing())
+        & ~deps(dg.AutomationCondition.any_deps_in_progress())
+        & ~dg.AutomationCondition.in_progress()
+        & ~deps(dg.AutomationCondition.any_deps_match(_blocking_check_not_passed)).with_label(
+            "all_deps_blocking_checks_passed (every upstream partition)"
+        )
+    ).with_label("eager on every day, gated by blocking checks")
 
 
 _BAR_DOCS = {
@@ -62,7 +70,7 @@ def build_bars(venue: Venue, ohlcv: dg.AssetsDefinition, table: str) -> dg.Asset
         description=_BAR_DOCS[table],
         partitions_def=ohlcv.partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        automation_condition=derived_condition,
+        automation_condition=derived_condition(),
         metadata=table_metadata(table, exchange=venue.exchange_label, timeframe=venue.timeframe),
         ins={"ohlcv": dg.AssetIn(key=ohlcv.key)},
         kinds={"pandas", "sql"},

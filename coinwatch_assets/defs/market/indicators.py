@@ -14,6 +14,7 @@ import pandas as pd
 from coinwatch_assets.defs.market.derived import derived_condition, derived_group
 from coinwatch_assets.defs.market.partitions import split_key
 from coinwatch_assets.defs.partition_metadata import add_partition_metadata
+from coinwatch_assets.defs.quality.judge import gaps_key
 from coinwatch_assets.defs.storage import DatabaseResource, partition_slice, table_metadata
 from coinwatch_assets.lib.market.indicators import compute_indicators, lookback_days
 from coinwatch_assets.lib.market.lookback import lookback_window, unexplained_holes
@@ -114,6 +115,7 @@ def build_indicators(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.AssetsDefin
     days = lookback_days(venue.timeframe)
     pins = {"exchange": venue.exchange_label, "timeframe": venue.timeframe}
     pdef = ohlcv.partitions_def
+    gaps = gaps_key(ohlcv.key)
 
     @dg.asset(
         name="indicators",
@@ -121,7 +123,10 @@ def build_indicators(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.AssetsDefin
         group_name=derived_group(venue),
         partitions_def=pdef,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        automation_condition=derived_condition,
+        # It reads the registry to explain look-back holes (lineage: quality -> derived), but
+        # the registry's observations never trigger it: the gate is ohlcv and its checks.
+        automation_condition=derived_condition(ignore=dg.AssetSelection.assets(gaps)),
+        deps=[gaps],
         metadata=table_metadata("indicators", **pins),
         ins={"ohlcv": dg.AssetIn(key=ohlcv.key, partition_mapping=lookback_mapping(days))},
         kinds={"pandas", "sql"},

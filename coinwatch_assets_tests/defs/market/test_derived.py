@@ -104,7 +104,9 @@ def test_automation_waits_on_failed_checks_until_the_holes_are_accepted(
     instance, resources
 ) -> None:
     defs = dg.Definitions(
-        assets=[ohlcv, *BARS], asset_checks=[ohlcv_quality_checks], resources=resources
+        assets=[ohlcv, DEFAULT.gaps, *DEFAULT.derived],
+        asset_checks=[ohlcv_quality_checks],
+        resources=resources,
     )
     # A first tick (as the daemon has) so that later updates of `ohlcv` count as new.
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)
@@ -203,7 +205,9 @@ def test_indicators_wait_on_holed_lookback_days_until_they_are_accepted(
     days = ["2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01"]
     keys = [f"{day}|ETH-USDT" for day in days]
     defs = dg.Definitions(
-        assets=[ohlcv, *DEFAULT.derived], asset_checks=[ohlcv_quality_checks], resources=resources
+        assets=[ohlcv, DEFAULT.gaps, *DEFAULT.derived],
+        asset_checks=[ohlcv_quality_checks],
+        resources=resources,
     )
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)
     result = dg.materialize(
