@@ -1,6 +1,6 @@
 """Asset checks of the fundamentals: unresolved tickers, GX suites, price vs exchange close."""
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pandas as pd
@@ -66,6 +66,13 @@ def coin_ids_resolved(database: DatabaseResource) -> dg.AssetCheckResult:
     )
 
 
+def _hours_window(keys: list[str]) -> tuple[datetime, datetime]:
+    """[start of the first, end of the last) hourly partition of `keys`, in UTC."""
+    first = market_metrics_partitions.time_window_for_partition_key(keys[0])
+    last = market_metrics_partitions.time_window_for_partition_key(keys[-1])
+    return first.start.astimezone(UTC), last.end.astimezone(UTC)
+
+
 @dg.asset_check(
     asset=market_metrics,
     partitions_def=market_metrics_partitions,
@@ -79,10 +86,9 @@ def market_metrics_expectations(
 ) -> dg.AssetCheckResult:
     keys = list(context.partition_keys)
     rows = _read(database, "market_metrics", market_metrics_partitions, keys)
-    start = market_metrics_partitions.time_window_for_partition_key(keys[0]).start
-    end = market_metrics_partitions.time_window_for_partition_key(keys[-1]).end
+    start, end = _hours_window(keys)
     grace = timedelta(minutes=coingecko.live_grace_minutes)
-    suite = market_metrics_suite(start.astimezone(UTC), end.astimezone(UTC) + grace)
+    suite = market_metrics_suite(start, end + grace)
     return _gx_result(len(rows), *validate(rows, suite, "market_metrics", ["coin_id", "ts"]))
 
 
@@ -114,9 +120,8 @@ def market_metrics_vs_ohlcv(
 ) -> dg.AssetCheckResult:
     keys = list(context.partition_keys)
     metrics = _read(database, "market_metrics", market_metrics_partitions, keys)
-    start = market_metrics_partitions.time_window_for_partition_key(keys[0]).start
-    end = market_metrics_partitions.time_window_for_partition_key(keys[-1]).end
-    window = Cell(start=start.astimezone(UTC), end=end.astimezone(UTC))
+    start, end = _hours_window(keys)
+    window = Cell(start=start, end=end)
     candles = database.read("ohlcv", Slice("ohlcv", "ts", (window,), f"{keys[0]}..{keys[-1]}"))
     report = price_divergences(metrics, candles, coingecko.price_tolerance)
     return dg.AssetCheckResult(
