@@ -239,8 +239,12 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
         counts = partition_row_counts(spec, context.asset_partitions_def, keys, obj)
         if counts is None:
             return
+        try:
+            step_context = context.step_context
+        except dg.DagsterInvariantViolationError:  # an OutputContext built outside a run
+            return
         add_partition_metadata(
-            context.step_context,
+            step_context,
             context.asset_key,
             {k: {"dagster/row_count": n, "partition_rows": n} for k, n in counts.items()},
             context.asset_partition_keys,

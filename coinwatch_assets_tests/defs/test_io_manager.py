@@ -241,3 +241,20 @@ def test_rows_outside_the_run_fail_the_run_and_write_nothing(instance, database)
     with pytest.raises(StorageError, match=r"2024-01-01\|BTC-USDT.*outside the partition"):
         run([ohlcv_leaky], instance, database, key="2024-01-01|BTC-USDT")
     pd.testing.assert_frame_equal(database.read("ohlcv"), before)
+
+
+def test_a_range_written_outside_a_run_needs_no_run_context(instance, database) -> None:
+    # Scripts and benchmarks call handle_output with a context built outside a run: the
+    # range is written; per-partition metadata, which only a run records, is left out.
+    context = dg.build_output_context(
+        asset_key=dg.AssetKey("ohlcv"),
+        asset_partitions_def=date_x_symbol,
+        asset_partition_key_range=dg.PartitionKeyRange(
+            "2024-01-01|BTC-USDT", "2024-01-02|BTC-USDT"
+        ),
+        instance=instance,
+        definition_metadata=PINS,
+    )
+    frame = _frames([(d, "BTC-USDT") for d in DAYS[:2]], 100.0)
+    CoinwatchIOManager(database=database).handle_output(context, frame)
+    assert len(database.read("ohlcv")) == 2 * 288
