@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 # Sets the sample venue's COINWATCH_* variables; coinwatch_assets is imported after it.
+from bench_db import timescale_database
 from bench_setup import QUIET, RANGE
 
 FIRST = date(2025, 1, 1)
@@ -116,14 +117,8 @@ def main() -> None:
     parser.add_argument("--timescale", action="store_true", help="start a private cluster")
     args = parser.parse_args()
     if args.timescale:
-        from coinwatch_assets_tests.timescale import TimescaleCluster
-
-        cluster = TimescaleCluster()
-        cluster.start()
-        try:
-            run(args.days, cluster.create_database("bench_indicators"))
-        finally:
-            cluster.stop()
+        with timescale_database("bench_indicators") as url:
+            run(args.days, url)
         return
     with tempfile.TemporaryDirectory(prefix="coinwatch-indicators-db-") as work:
         run(args.days, args.database_url or f"sqlite:///{Path(work) / 'coinwatch.sqlite'}")

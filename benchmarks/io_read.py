@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.bench_db import timescale_database  # noqa: E402
 from coinwatch_assets.defs.storage import (  # noqa: E402
     CoinwatchIOManager,
     DatabaseResource,
@@ -147,19 +148,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
-    cluster = None
-    url = os.environ.get("COINWATCH_DATABASE_URL")
-    if not url:
-        from coinwatch_assets_tests.timescale import TimescaleCluster
-
-        cluster = TimescaleCluster()
-        cluster.start()
-        url = cluster.create_database("bench_read")
-    try:
+    with timescale_database("bench_read", os.environ.get("COINWATCH_DATABASE_URL")) as url:
         run_read(url, args.repeat)
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 if __name__ == "__main__":

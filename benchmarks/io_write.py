@@ -35,6 +35,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.bench_db import timescale_database  # noqa: E402
 from benchmarks.io_read import run_read  # noqa: E402
 from coinwatch_assets.defs.storage import (  # noqa: E402
     CoinwatchIOManager,
@@ -115,22 +116,11 @@ def main() -> None:
     parser.add_argument("--read-repeat", type=int, default=15)
     args = parser.parse_args()
 
-    cluster = None
-    url = os.environ.get("COINWATCH_DATABASE_URL")
-    if not url:
-        from coinwatch_assets_tests.timescale import TimescaleCluster
-
-        cluster = TimescaleCluster()
-        cluster.start()
-        url = cluster.create_database("bench")
-    try:
+    with timescale_database("bench", os.environ.get("COINWATCH_DATABASE_URL")) as url:
         run(url, args)
         if not args.skip_read:
             print()
             run_read(url, args.read_repeat)
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 def run(url: str, args: argparse.Namespace) -> None:
