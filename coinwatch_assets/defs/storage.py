@@ -236,12 +236,12 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
     ) -> None:
         # A single-run backfill records one materialization per partition: each carries the
         # rows of ITS day and symbol, not the run's total (dagster/row_count plots per key).
-        counts = partition_row_counts(spec, context.asset_partitions_def, keys, obj)
-        if counts is None:
-            return
         try:
             step_context = context.step_context
         except dg.DagsterInvariantViolationError:  # an OutputContext built outside a run
+            return
+        counts = partition_row_counts(spec, context.asset_partitions_def, keys, obj)
+        if counts is None:
             return
         add_partition_metadata(
             step_context,
