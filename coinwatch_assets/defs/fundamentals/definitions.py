@@ -1,6 +1,7 @@
-"""The fundamentals domain's definitions, assembled once for coinwatch_assets.definitions."""
+"""The fundamentals domain's definitions (CoinGecko)."""
 
 import os
+from collections.abc import Sequence
 
 import dagster as dg
 
@@ -19,6 +20,7 @@ from coinwatch_assets.defs.fundamentals.schedules import (
 )
 from coinwatch_assets.defs.venues import SOURCE
 from coinwatch_assets.lib.fundamentals.client import PUBLIC_ROOT
+from coinwatch_assets.lib.venues import Venue
 
 # Settings of the CoinGecko resource: COINGECKO_* variable -> field (see README, Fundamentals).
 _FIELDS = {
@@ -50,14 +52,16 @@ def coingecko_resource() -> CoinGeckoResource:
     return CoinGeckoResource(**fields)
 
 
-fundamentals_defs = dg.Definitions(
-    assets=[coin_ids, coin_metadata, market_metrics],
-    asset_checks=[
-        coin_ids_resolved,
-        coin_metadata_expectations,
-        market_metrics_expectations,
-        market_metrics_vs_ohlcv,
-    ],
-    schedules=[market_metrics_schedule, coin_metadata_schedule, coin_ids_schedule],
-    resources={"coingecko": coingecko_resource()},
-)
+def definitions(venues: Sequence[Venue]) -> dg.Definitions:
+    """CoinGecko ids, metadata and hourly metrics with their checks and schedules."""
+    return dg.Definitions(
+        assets=[coin_ids, coin_metadata, market_metrics],
+        asset_checks=[
+            coin_ids_resolved,
+            coin_metadata_expectations,
+            market_metrics_expectations,
+            market_metrics_vs_ohlcv,
+        ],
+        schedules=[market_metrics_schedule, coin_metadata_schedule, coin_ids_schedule],
+        resources={"coingecko": coingecko_resource()},
+    )

@@ -132,8 +132,3 @@ def build_venue(venue: Venue) -> VenueDefs:
         ),
         source_key=venue.named("market_source"),
     )
-
-
-def venue_definitions(venue: Venue) -> dg.Definitions:
-    """What definitions.py merges per venue."""
-    return build_venue(venue).definitions()

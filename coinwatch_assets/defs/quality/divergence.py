@@ -5,6 +5,7 @@ over the last `divergence_days` days up to now it compares hourly closes of ever
 both list and fails when any hour differs by more than `divergence_tolerance` (default 2%).
 """
 
+from collections.abc import Sequence
 from datetime import timedelta
 from itertools import combinations
 
@@ -27,15 +28,17 @@ def _candles(database: DatabaseResource, venue: Venue, symbols: list[str], since
     return database.storage().read(table_spec("ohlcv"), Slice("ohlcv", "ts", cells))
 
 
-def build_divergence_check(
-    a: Venue, b: Venue, ohlcv_a: dg.AssetsDefinition, ohlcv_b: dg.AssetsDefinition
-) -> dg.AssetChecksDefinition:
+def _ohlcv_key(venue: Venue) -> dg.AssetKey:
+    return dg.AssetKey([*venue.key_prefix(), "ohlcv"])
+
+
+def build_divergence_check(a: Venue, b: Venue) -> dg.AssetChecksDefinition:
     name = f"price_divergence_vs_{b.name or b.exchange_label}"
 
     @dg.asset_check(
-        asset=ohlcv_a.key,
+        asset=_ohlcv_key(a),
         name=name,
-        additional_deps=[ohlcv_b.key],
+        additional_deps=[_ohlcv_key(b)],
         description=f"Hourly closes agree with {b.exchange_label} within the tolerance (WARN).",
     )
     def price_divergence(
@@ -84,11 +87,8 @@ def build_divergence_check(
     return price_divergence
 
 
-def divergence_definitions(venues_and_ohlcv: list[tuple[Venue, dg.AssetsDefinition]]):
+def divergence_definitions(venues: Sequence[Venue]) -> dg.Definitions:
     """One check per pair of venues (none with a single venue)."""
     return dg.Definitions(
-        asset_checks=[
-            build_divergence_check(a, b, oa, ob)
-            for (a, oa), (b, ob) in combinations(venues_and_ohlcv, 2)
-        ]
+        asset_checks=[build_divergence_check(a, b) for a, b in combinations(venues, 2)]
     )

@@ -1,0 +1,20 @@
+"""The run-failure monitor's definitions: pipeline_errors rows and the optional webhook."""
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from coinwatch_assets.defs.monitor.failure_sensor import pipeline_failure_sensor
+from coinwatch_assets.defs.monitor.resources import AlertWebhookResource
+from coinwatch_assets.defs.shared import env_or_none
+from coinwatch_assets.lib.venues import Venue
+
+
+def definitions(venues: Sequence[Venue]) -> dg.Definitions:
+    """The failure sensor and its alert webhook (`COINWATCH_ALERT_WEBHOOK`)."""
+    return dg.Definitions(
+        sensors=[pipeline_failure_sensor],
+        resources={
+            "alert_webhook": AlertWebhookResource(url=env_or_none("COINWATCH_ALERT_WEBHOOK"))
+        },
+    )
