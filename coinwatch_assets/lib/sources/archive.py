@@ -15,6 +15,7 @@ import hashlib
 import io
 import logging
 import time
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 
 import httpx
 import numpy as np
+import pandas as pd
 
 from coinwatch_assets.lib.sources.retry import RetryPolicy, call_with_retry
 from coinwatch_assets.lib.sources.validate import row_problem
@@ -98,21 +100,14 @@ def parse_klines(data: bytes, file: ArchiveFile, tf_ms: int, grid: int) -> np.nd
             text = archive.read(members[0])
     except zipfile.BadZipFile as err:
         raise FileProblem(f"not a zip file: {err}") from None
-    lines = [line for line in text.decode("utf-8", "replace").splitlines() if line.strip()]
-    if lines and not lines[0].split(",", 1)[0].strip().lstrip("-").isdigit():
-        lines = lines[1:]  # futures files start with a header; spot files do not
-    if not lines:
+    first = text[: text.find(b"\n")] if b"\n" in text else text
+    header = bool(first.strip()) and not first.split(b",", 1)[0].strip().lstrip(b"-").isdigit()
+    # spot files have no header, futures files start with one: sniffed, never assumed
+    table = _read_csv(text, skip=1 if header else 0)
+    if table is None:
         return np.empty((0, 6))
-    fields = [line.split(",") for line in lines]
-    wrong = next((i for i, row in enumerate(fields) if len(row) != COLUMNS), None)
-    if wrong is not None:
-        raise FileProblem(f"row {wrong} has {len(fields[wrong])} columns, not {COLUMNS}")
-    table = np.array([row[:6] for row in fields], dtype=object)
-    ts = _open_times(table[:, 0])
-    try:
-        values = table[:, 1:6].astype(float)
-    except ValueError as err:
-        raise FileProblem(f"a price or volume is not a number: {err}") from None
+    ts = _open_times(table[0].to_numpy())
+    values = table.loc[:, 1:5].to_numpy(dtype=float)
     _check_rows(ts, values, grid)
     outside = (ts < file.start) | (ts >= file.end)
     if outside.any():
@@ -128,11 +123,35 @@ def parse_klines(data: bytes, file: ArchiveFile, tf_ms: int, grid: int) -> np.nd
     return np.column_stack([ts.astype(float), values])
 
 
-def _open_times(column: np.ndarray) -> np.ndarray:
+def _read_csv(text: bytes, skip: int) -> pd.DataFrame | None:
+    """The 12 columns of the CSV (C parser), None if it holds no rows; FileProblem if the
+    layout or a number is wrong."""
+    dtypes = {0: "int64", **dict.fromkeys(range(1, 6), "float64")}
     try:
-        raw = np.array([int(v) for v in column], dtype=np.int64)
-    except ValueError as err:
-        raise FileProblem(f"an open time is not an integer: {err}") from None
+        with warnings.catch_warnings():
+            # pandas only warns when rows have more fields than names, and drops them
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            table = pd.read_csv(
+                io.BytesIO(text),
+                header=None,
+                skiprows=skip,
+                names=range(COLUMNS),
+                index_col=False,
+                dtype=dtypes,
+            )
+    except pd.errors.EmptyDataError:
+        return None
+    except (ValueError, pd.errors.ParserError, pd.errors.ParserWarning) as err:
+        raise FileProblem(f"not {COLUMNS} numeric kline columns: {err}") from None
+    short = table[COLUMNS - 1].isna()
+    if short.any():
+        index = int(np.flatnonzero(short.to_numpy())[0])
+        count = int(table.iloc[index].notna().sum())
+        raise FileProblem(f"row {index} has {count} columns, not {COLUMNS}")
+    return table if len(table) else None
+
+
+def _open_times(raw: np.ndarray) -> np.ndarray:
     if len(raw) and raw.max() >= _MICROSECONDS_FROM:
         if raw.min() < _MICROSECONDS_FROM:
             raise FileProblem("open times mix milliseconds and microseconds")

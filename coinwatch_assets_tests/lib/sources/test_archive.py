@@ -245,3 +245,22 @@ def test_parse_refuses_a_row_off_the_grid():
     file = ArchiveFile("spot", "BTCUSDT", "1m", "daily", "2017-11-04", 0, 2 * 10**12)
     with pytest.raises(ValueError, match="not on the 60000 ms grid"):
         parse_klines(data, file, 60_000, 60_000)
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("1509753600000,1,2,0.5,1,10,0,10,1,0,0,0,7", "not 12 numeric kline columns"),
+        ("1509753600000,1,2,0.5,NaN,10,0,10,1,0,0,0", "close is nan, not a finite number"),
+        ("1509753600000,1,2,0.5,1.0.1,10,0,10,1,0,0,0", "not 12 numeric kline columns"),
+        (
+            "1509753600000000,1,2,0.5,1,10,0,10,1,0,0,0\n1509753660000,1,2,0.5,1,10,0,10,1,0,0,0",
+            "mix milliseconds and microseconds",
+        ),
+    ],
+)
+def test_parse_names_what_is_wrong_with_a_file(line: str, problem: str):
+    data = BinanceVisionEmulator().publish_lines("data/x/X-1m-2017-11-04.zip", line.split("\n"))
+    file = ArchiveFile("spot", "X", "1m", "daily", "2017-11-04", 0, 2 * 10**12)
+    with pytest.raises(ValueError, match=problem):
+        parse_klines(data, file, 60_000, 60_000)
