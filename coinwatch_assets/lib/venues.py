@@ -29,6 +29,8 @@ from coinwatch_assets.lib.symbols import symbol_to_key
 SOURCE_KINDS = ("live", "sample")
 SAMPLE = "sample"
 DEFAULT_CONFIG_FILE = "coinwatch.yaml"
+# Binance's public data archive (closed months and days of klines as zip files).
+DEFAULT_ARCHIVE_URL = "https://data.binance.vision"
 DAY_TIMEFRAME_MS = TIMEFRAME_MS["1d"]
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -72,7 +74,7 @@ class Venue(BaseModel):
     # Exchange archive for closed history: `binance_vision` (default for binance spot venues)
     # or `none` (REST only; default for every other exchange), and where it is served.
     archive: Literal["binance_vision", "none"] = "none"
-    archive_url: str = "https://data.binance.vision"
+    archive_url: str = DEFAULT_ARCHIVE_URL
     # Cron of the venue's intraday schedule (UTC): refresh today's candles this often.
     intraday_cron: str = "*/5 * * * *"
 
@@ -261,7 +263,7 @@ def venue_from_env(env: Mapping[str, str] | None = None) -> Venue:
         "ccxt_config_env": "COINWATCH_CCXT_CONFIG",
         "intraday_cron": get("COINWATCH_INTRADAY_CRON", "*/5 * * * *"),
         "archive": get("COINWATCH_ARCHIVE", "") or None,
-        "archive_url": get("COINWATCH_ARCHIVE_URL", "https://data.binance.vision"),
+        "archive_url": get("COINWATCH_ARCHIVE_URL", DEFAULT_ARCHIVE_URL),
     }
     names = {
         "exchange": "COINWATCH_EXCHANGE",

@@ -4,6 +4,7 @@ import dagster as dg
 
 from coinwatch_assets.lib.sources import MarketDataSource
 from coinwatch_assets.lib.sources.factory import build_source, parse_ccxt_config
+from coinwatch_assets.lib.venues import DEFAULT_ARCHIVE_URL
 
 
 class MarketSourceResource(dg.ConfigurableResource):
@@ -35,7 +36,7 @@ class MarketSourceResource(dg.ConfigurableResource):
     # Deep history from the exchange's public archive (`binance_vision` | `none`): closed
     # months and days as checksum-verified files, REST for the rest (see README, History).
     archive: str = "none"
-    archive_url: str = "https://data.binance.vision"
+    archive_url: str = DEFAULT_ARCHIVE_URL
     archive_concurrency: int = 4  # files downloaded at once
     archive_timeout_seconds: float = 30.0
 

@@ -27,10 +27,10 @@ import pandas as pd
 
 from coinwatch_assets.lib.sources.retry import RetryPolicy, call_with_retry
 from coinwatch_assets.lib.sources.validate import row_problem
+from coinwatch_assets.lib.venues import DEFAULT_ARCHIVE_URL
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ARCHIVE_URL = "https://data.binance.vision"
 # Intervals Binance publishes kline files for (`1mo` has no fixed length: never used).
 ARCHIVE_INTERVALS = (
     "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d",

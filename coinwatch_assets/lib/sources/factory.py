@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from coinwatch_assets.lib.sources.base import MarketDataSource
-from coinwatch_assets.lib.venues import SOURCE_KINDS
+from coinwatch_assets.lib.venues import DEFAULT_ARCHIVE_URL, SOURCE_KINDS
 
 
 def parse_ccxt_config(text: str | None, name: str = "COINWATCH_CCXT_CONFIG") -> dict[str, Any]:
@@ -76,7 +76,7 @@ def build_source(
 def _archived(
     rest: MarketDataSource, archive: str, url: str | None, concurrency: int, timeout: float
 ) -> MarketDataSource:
-    from coinwatch_assets.lib.sources.archive import DEFAULT_ARCHIVE_URL, BinanceVisionArchive
+    from coinwatch_assets.lib.sources.archive import BinanceVisionArchive
     from coinwatch_assets.lib.sources.history import ARCHIVES, ArchivedSource
 
     if archive not in ARCHIVES:

@@ -183,15 +183,13 @@ class ArchivedSource:
         served.update(self._download(retry, tf_ms))
         arrays, frames = [], []
         for piece in sorted([*pieces, *retry], key=lambda p: (p.start, p.end)):
-            result = served.get(piece)
-            if piece.file is not None and result is None:
-                continue  # a monthly piece replaced by its days
+            result = served.get(piece)  # None: a REST piece
             if result is not None and result.status == OK:
                 self.stats.archive_windows += 1
                 arrays.append(result.rows)
                 continue
-            if result is not None and result.status == MISSING and piece.file.period == "monthly":
-                continue  # its days are in `retry`
+            if result is not None and result.status == MISSING and result.file.period == "monthly":
+                continue  # asked day by day: its days are in `retry`
             if result is not None:
                 self._fall_back(symbol, result)
             self.stats.rest_windows += 1

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from coinwatch_assets.defs.market.venue import market_source_resource
 from coinwatch_assets.lib.sources.archive import (
     BAD_FILE,
     OK,
@@ -20,9 +21,9 @@ from coinwatch_assets.lib.sources.archive import (
 from coinwatch_assets.lib.sources.base import Window
 from coinwatch_assets.lib.sources.exchange import ExchangeSource
 from coinwatch_assets.lib.sources.factory import build_source
-from coinwatch_assets.lib.sources.history import ArchivedSource, plan_pieces
+from coinwatch_assets.lib.sources.history import HISTORY_REST, ArchivedSource, plan_pieces
 from coinwatch_assets.lib.sources.retry import RetryPolicy
-from coinwatch_assets.lib.venues import Venue
+from coinwatch_assets.lib.venues import Venue, VenueConfigError, venue_from_env
 from coinwatch_assets_tests.emulators.binance import BinanceEmulator
 from coinwatch_assets_tests.emulators.binance_vision import (
     FUTURES_HEADER,
@@ -236,6 +237,16 @@ def test_venue_archive_defaults_and_refusal():
     assert Venue(exchange="binance", archive="none").archive == "none"
     with pytest.raises(ValueError, match="archive: none"):
         Venue(exchange="kraken", archive="binance_vision")
+    assert venue_from_env({}).archive == "binance_vision"
+    assert venue_from_env({"COINWATCH_EXCHANGE": "kraken"}).archive == "none"
+    with pytest.raises(VenueConfigError, match="COINWATCH_ARCHIVE"):
+        venue_from_env({"COINWATCH_ARCHIVE": "s3"})
+    # the venue's values reach its resource, and from there the source it builds
+    mirror = Venue(archive_url="http://127.0.0.1:9/mirror")
+    resource = market_source_resource(mirror)
+    assert (resource.archive, resource.archive_url) == ("binance_vision", mirror.archive_url)
+    assert isinstance(resource.build(), ArchivedSource)
+    assert isinstance(resource.build(HISTORY_REST), ExchangeSource)
 
 
 def test_parse_refuses_a_row_off_the_grid():
