@@ -114,6 +114,11 @@ def main() -> None:
         f"{rest.weights.refused} answered 429"
     )
     print(f"archive is {rest_s / archive_s:.1f}x faster (goal >= 10x); identical candles")
+    floor = 2 * klines / DOCUMENTED_LIMIT * args.window_seconds
+    print(
+        f"budget floor of the REST path: {floor:.1f} s per symbol-year at the budget alone "
+        f"(one client per IP); a 500-symbol universe: {500 * floor / 60:.0f} min"
+    )
 
 
 if __name__ == "__main__":
