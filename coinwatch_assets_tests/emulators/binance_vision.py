@@ -75,6 +75,7 @@ class BinanceVisionEmulator(ServedOnLoopback):
         self.checksums: dict[str, bytes] = {}
         self.corrupt: dict[str, int | None] = {}  # path -> downloads left to corrupt (None: all)
         self.requests: Counter[str] = Counter()
+        self.failures = 0  # the next N requests answer 503 (an overloaded CDN)
         self.lock = threading.Lock()
 
     # -- publishing ------------------------------------------------------------------------
@@ -136,6 +137,9 @@ class BinanceVisionEmulator(ServedOnLoopback):
         path = path.lstrip("/")
         with self.lock:
             self.requests[path] += 1
+            if self.failures:
+                self.failures -= 1
+                return 503, b"<html><body>503 Service Unavailable</body></html>"
             if path.endswith(".CHECKSUM"):
                 body = self.checksums.get(path.removesuffix(".CHECKSUM"))
                 return (200, body) if body is not None else (404, NOT_FOUND)

@@ -275,3 +275,19 @@ def test_parse_names_what_is_wrong_with_a_file(line: str, problem: str):
     file = ArchiveFile("spot", "X", "1m", "daily", "2017-11-04", 0, 2 * 10**12)
     with pytest.raises(ValueError, match=problem):
         parse_klines(data, file, 60_000, 60_000)
+
+
+def test_transient_archive_errors_are_retried_then_fall_back_to_rest(rest, vision, candles):
+    publish(vision, candles)
+    vision.failures = 1  # one 503: the retry gets the file
+    source = archived(rest, vision)
+    pd.testing.assert_frame_equal(
+        source.fetch_ohlcv(SYMBOL, "1m", START, NOW, now=NOW), rest_only(rest)
+    )
+    assert not source.stats.fallbacks
+    vision.failures = 1000  # the archive is down: every window from REST, nothing lost
+    source = archived(rest, vision)
+    pd.testing.assert_frame_equal(
+        source.fetch_ohlcv(SYMBOL, "1m", START, NOW, now=NOW), rest_only(rest)
+    )
+    assert len(source.stats.fallbacks) == 6 and "503" in source.stats.fallbacks[0]
