@@ -13,6 +13,8 @@ import pytest
 # ../shared/data date from 2017-2019, so the test session's partitions start earlier.
 os.environ.setdefault("COINWATCH_START_DATE", "2017-01-01")
 os.environ.setdefault("COINWATCH_TIMEFRAME", "5m")
+# The archive is tested against its emulator only: never data.binance.vision itself.
+os.environ.setdefault("COINWATCH_ARCHIVE", "none")
 
 from coinwatch_assets.lib.storage.schema import upgrade_database  # noqa: E402
 from coinwatch_assets_tests.timescale import TimescaleCluster  # noqa: E402

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -29,6 +29,8 @@ from coinwatch_assets.lib.symbols import symbol_to_key
 SOURCE_KINDS = ("live", "sample")
 SAMPLE = "sample"
 DEFAULT_CONFIG_FILE = "coinwatch.yaml"
+# Binance's public data archive (closed months and days of klines as zip files).
+DEFAULT_ARCHIVE_URL = "https://data.binance.vision"
 DAY_TIMEFRAME_MS = TIMEFRAME_MS["1d"]
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -69,8 +71,20 @@ class Venue(BaseModel):
     # The sample source only: seed of its random walk and a relative price offset (demos).
     seed: int = 0
     price_offset: float = 0.0
+    # Exchange archive for closed history: `binance_vision` (default for binance spot venues)
+    # or `none` (REST only; default for every other exchange), and where it is served.
+    archive: Literal["binance_vision", "none"] = "none"
+    archive_url: str = DEFAULT_ARCHIVE_URL
     # Cron of the venue's intraday schedule (UTC): refresh today's candles this often.
     intraday_cron: str = "*/5 * * * *"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _archive_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("archive") is None:
+            binance = data.get("exchange", "binance") == "binance"
+            data = {**data, "archive": "binance_vision" if binance else "none"}
+        return data
 
     @field_validator("start_date", mode="before")
     @classmethod
@@ -121,6 +135,15 @@ class Venue(BaseModel):
         if value is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
             raise ValueError(f"must be an environment variable NAME, got {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _archive_of_exchange(self) -> Venue:
+        if self.archive == "binance_vision" and self.exchange != "binance":
+            raise ValueError(
+                f"archive 'binance_vision' holds Binance spot candles only, not "
+                f"{self.exchange!r}'s: set `archive: none` for this venue"
+            )
+        return self
 
     @model_validator(mode="after")
     def _exchange_known(self) -> Venue:
@@ -239,6 +262,8 @@ def venue_from_env(env: Mapping[str, str] | None = None) -> Venue:
         "requests_per_minute": int(rpm),
         "ccxt_config_env": "COINWATCH_CCXT_CONFIG",
         "intraday_cron": get("COINWATCH_INTRADAY_CRON", "*/5 * * * *"),
+        "archive": get("COINWATCH_ARCHIVE", "") or None,
+        "archive_url": get("COINWATCH_ARCHIVE_URL", DEFAULT_ARCHIVE_URL),
     }
     names = {
         "exchange": "COINWATCH_EXCHANGE",
@@ -247,6 +272,8 @@ def venue_from_env(env: Mapping[str, str] | None = None) -> Venue:
         "timeframe": "COINWATCH_TIMEFRAME",
         "start_date": "COINWATCH_START_DATE",
         "intraday_cron": "COINWATCH_INTRADAY_CRON",
+        "archive": "COINWATCH_ARCHIVE",
+        "archive_url": "COINWATCH_ARCHIVE_URL",
     }
     try:
         return Venue.model_validate(fields)

@@ -27,6 +27,7 @@ import numpy as np
 
 from coinwatch_assets_tests.emulators import binance_wire as wire
 from coinwatch_assets_tests.emulators.binance_routes import route
+from coinwatch_assets_tests.emulators.binance_weights import WeightBudget
 from coinwatch_assets_tests.emulators.loopback import ServedOnLoopback
 
 # What a captive portal or a CDN in front of an API serves with status 200.
@@ -68,6 +69,7 @@ class BinanceEmulator(ServedOnLoopback):
         self.faults: list[Fault] = []
         self.persistent_fault: Fault | None = None
         self.request_counts: Counter[str] = Counter()
+        self.weights: WeightBudget | None = None  # Binance's weight budget, when enforced
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.lock = threading.Lock()
 
@@ -182,6 +184,10 @@ class BinanceEmulator(ServedOnLoopback):
                 fault = next((f for f in self.faults if f.matches(path)), None)
                 if fault is not None:
                     self.faults.remove(fault)
+        if fault is None and self.weights is not None:
+            refused = self.weights.charge(path, query)
+            if refused is not None:
+                return refused
         if fault is not None and fault.truncated:
             status, body, headers = route(self, path, query)
             payload = json.dumps(body).encode()

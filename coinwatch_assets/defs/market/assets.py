@@ -11,6 +11,7 @@ from coinwatch_assets.defs.storage import SKIPPED_PARTITIONS, DatabaseResource, 
 from coinwatch_assets.lib.market.fetch_plan import fetch_windows, group_days
 from coinwatch_assets.lib.market.universe import delisted_since, merge_markets
 from coinwatch_assets.lib.ohlcv_frame import empty_ohlcv
+from coinwatch_assets.lib.sources.history import HISTORY_SOURCE_TAG
 from coinwatch_assets.lib.symbols import key_to_symbol
 from coinwatch_assets.lib.venues import Venue
 
@@ -86,7 +87,8 @@ def build_ohlcv(
         database: DatabaseResource = context.resources.database
         # The timeframe pins the slice in the definition metadata: it shapes the definition.
         timeframe = venue.timeframe
-        source = market_source.build()
+        # repairs ask for REST only: an archive file with holes would serve the same holes
+        source = market_source.build(context.run.tags.get(HISTORY_SOURCE_TAG))
         now = datetime.now(UTC)
         delisted = delisted_since(database.read("markets"), source.exchange_id)
         days_by_symbol = group_days(_run_keys(context))
@@ -126,6 +128,7 @@ def build_ohlcv(
                 "empty_partitions": len(empty),
                 "empty_partition_keys": ", ".join(empty[:50]),
                 SKIPPED_PARTITIONS: dg.MetadataValue.json(skipped),
+                **(stats.as_metadata() if (stats := getattr(source, "stats", None)) else {}),
             }
         )
         return pd.concat(frames, ignore_index=True) if frames else empty_ohlcv()

@@ -4,6 +4,7 @@ import dagster as dg
 
 from coinwatch_assets.lib.sources import MarketDataSource
 from coinwatch_assets.lib.sources.factory import build_source, parse_ccxt_config
+from coinwatch_assets.lib.venues import DEFAULT_ARCHIVE_URL
 
 
 class MarketSourceResource(dg.ConfigurableResource):
@@ -32,6 +33,12 @@ class MarketSourceResource(dg.ConfigurableResource):
     max_attempts: int = 5
     base_delay_seconds: float = 0.5
     max_delay_seconds: float = 30.0
+    # Deep history from the exchange's public archive (`binance_vision` | `none`): closed
+    # months and days as checksum-verified files, REST for the rest (see README, History).
+    archive: str = "none"
+    archive_url: str = DEFAULT_ARCHIVE_URL
+    archive_concurrency: int = 4  # files downloaded at once
+    archive_timeout_seconds: float = 30.0
 
     @property
     def exchange_label(self) -> str:
@@ -46,7 +53,9 @@ class MarketSourceResource(dg.ConfigurableResource):
         text = dg.EnvVar(self.ccxt_config_env).get_value()
         return parse_ccxt_config(text, self.ccxt_config_env)
 
-    def build(self) -> MarketDataSource:
+    def build(self, history_source: str | None = None) -> MarketDataSource:
+        """The source; `history_source="rest"` (a run tag, e.g. repairs) skips the archive."""
+        from coinwatch_assets.lib.sources.history import HISTORY_REST
         from coinwatch_assets.lib.sources.retry import RetryPolicy
 
         retry = RetryPolicy(
@@ -64,4 +73,8 @@ class MarketSourceResource(dg.ConfigurableResource):
             self.ccxt_settings(),
             retry=retry,
             requests_per_minute=self.requests_per_minute,
+            archive="none" if history_source == HISTORY_REST else self.archive,
+            archive_url=self.archive_url,
+            archive_concurrency=self.archive_concurrency,
+            archive_timeout=self.archive_timeout_seconds,
         )

@@ -87,6 +87,8 @@ def market_source_resource(venue: Venue) -> MarketSourceResource:
         "requests_per_minute": venue.requests_per_minute,
         "seed": venue.seed,
         "price_offset": venue.price_offset,
+        "archive": venue.archive,
+        "archive_url": venue.archive_url,
     }
     fields = MarketSourceResource.model_fields
     name = "".join(p.capitalize() for p in (venue.name or "default").split("_")) + "MarketSource"

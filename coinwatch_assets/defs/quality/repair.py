@@ -25,6 +25,7 @@ from coinwatch_assets.lib.quality.registry import (
     holes_summary,
     plan_repairs,
 )
+from coinwatch_assets.lib.sources.history import HISTORY_REST, HISTORY_SOURCE_TAG
 from coinwatch_assets.lib.storage.tables import table_spec
 from coinwatch_assets.lib.symbols import symbol_to_key
 from coinwatch_assets.lib.venues import Venue
@@ -117,7 +118,11 @@ def build_gap_repair_sensor(
                     partition_key=key,
                     asset_selection=[ohlcv.key],
                     asset_check_keys=check_keys(ohlcv.key),
-                    tags={REPAIR_ATTEMPT_TAG: str(repair.attempt)},
+                    # a re-fetch through REST: the archive file may be the one with holes
+                    tags={
+                        REPAIR_ATTEMPT_TAG: str(repair.attempt),
+                        HISTORY_SOURCE_TAG: HISTORY_REST,
+                    },
                 )
             )
         context.log.info(

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from coinwatch_assets.lib.sources.base import MarketDataSource
-from coinwatch_assets.lib.venues import SOURCE_KINDS
+from coinwatch_assets.lib.venues import DEFAULT_ARCHIVE_URL, SOURCE_KINDS
 
 
 def parse_ccxt_config(text: str | None, name: str = "COINWATCH_CCXT_CONFIG") -> dict[str, Any]:
@@ -43,11 +43,17 @@ def build_source(
     ccxt_config: dict[str, Any] | None = None,
     *,
     label: str | None = None,
+    archive: str = "none",
+    archive_url: str | None = None,
+    archive_concurrency: int = 4,
+    archive_timeout: float = 30.0,
     **exchange_kwargs: Any,
 ) -> MarketDataSource:
     """A source of `kind`; `exchange_kwargs` go to ExchangeSource (page_limit, retry...).
 
-    `label` is the exchange the sample source plays (default `sample`).
+    `label` is the exchange the sample source plays (default `sample`). With
+    `archive="binance_vision"` a live source takes closed months and days from the archive
+    at `archive_url` (:class:`~coinwatch_assets.lib.sources.history.ArchivedSource`).
     """
     if kind == "sample":
         from coinwatch_assets.lib.sources.sample import SampleSource
@@ -60,8 +66,23 @@ def build_source(
     if kind == "live":
         from coinwatch_assets.lib.sources.exchange import ExchangeSource
 
-        return ExchangeSource(exchange_id, ccxt_config, **exchange_kwargs)
+        rest = ExchangeSource(exchange_id, ccxt_config, **exchange_kwargs)
+        if archive == "none":
+            return rest
+        return _archived(rest, archive, archive_url, archive_concurrency, archive_timeout)
     raise ValueError(f"COINWATCH_SOURCE must be one of {SOURCE_KINDS}, got {kind!r}")
+
+
+def _archived(
+    rest: MarketDataSource, archive: str, url: str | None, concurrency: int, timeout: float
+) -> MarketDataSource:
+    from coinwatch_assets.lib.sources.archive import BinanceVisionArchive
+    from coinwatch_assets.lib.sources.history import ARCHIVES, ArchivedSource
+
+    if archive not in ARCHIVES:
+        raise ValueError(f"archive must be one of {ARCHIVES}, got {archive!r}")
+    client = BinanceVisionArchive(url or DEFAULT_ARCHIVE_URL, timeout=timeout)
+    return ArchivedSource(rest, client, concurrency=concurrency)
 
 
 def source_from_env(env: Mapping[str, str] | None = None) -> MarketDataSource:

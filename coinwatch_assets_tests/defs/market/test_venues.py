@@ -30,6 +30,7 @@ venues:
     start_date: 2018-01-10
     requests_per_minute: 6000
     ccxt_config_env: TEST_BINANCE_CCXT
+    archive: none
   kraken:
     exchange: kraken
     symbols: [BTC/USDT]
