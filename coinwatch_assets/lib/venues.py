@@ -12,10 +12,11 @@ the run-time values become the defaults of the venue's resource, which run confi
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +76,37 @@ class Venue(BaseModel):
     @field_validator("start_date", mode="before")
     @classmethod
     def _iso_day(cls, value: object) -> object:
-        # pydantic alone also takes 20240101 (as a Unix time), which is nobody's intent
-        if isinstance(value, str) and not _ISO_DAY.fullmatch(value.strip()):
+        # pydantic alone also takes 20240101 or 1704067200 (as a Unix time): nobody's intent
+        if isinstance(value, date):
+            return value
+        if not isinstance(value, str) or not _ISO_DAY.fullmatch(value.strip()):
             raise ValueError(f"must be a date written YYYY-MM-DD, e.g. 2024-01-01; got {value!r}")
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a day of the calendar; write an existing date as YYYY-MM-DD"
+            ) from None
+
+    @field_validator("start_date")
+    @classmethod
+    def _not_future(cls, value: date) -> date:
+        today = datetime.now(UTC).date()
+        if value > today:
+            raise ValueError(
+                f"{value} is in the future (today is {today} UTC); give the first day to "
+                "collect, today at the latest"
+            )
+        return value
+
+    @field_validator("price_offset")
+    @classmethod
+    def _offset(cls, value: float) -> float:
+        # every sample price is multiplied by (1 + offset): it must stay finite and positive
+        if not math.isfinite(value) or value <= -1:
+            raise ValueError(
+                f"must be a finite fraction above -1 such as 0.01 (prices x 1.01), got {value!r}"
+            )
         return value
 
     @field_validator("intraday_cron")
@@ -177,15 +206,63 @@ def _format(err: ValidationError, where: str) -> str:
     return "; ".join(problems)
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: object, first: int, second: int, venue: bool) -> None:
+        self.key, self.first, self.second, self.venue = key, first, second, venue
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """safe_load that refuses a key repeated in one mapping (PyYAML keeps the last silently)
+    and leaves dates as text, so the Venue model parses and explains them."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.venue_lists: set[int] = set()  # ids of the nodes listing venues by name
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[object, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<` merges defaults that later keys may override
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise _DuplicateKey(key, seen[key], line, id(node) in self.venue_lists)
+                seen[key] = line
+            except TypeError:  # an unhashable key: the model refuses it later
+                continue
+            if key == "venues" and isinstance(value_node, yaml.MappingNode):
+                self.venue_lists.add(id(value_node))
+        return super().construct_mapping(node, deep)
+
+
+def _duplicate_message(dup: _DuplicateKey) -> str:
+    lines = f"lines {dup.first} and {dup.second}"
+    if dup.venue:
+        return (
+            f"venue {dup.key!r} is listed twice ({lines}); give every venue its own name "
+            "or delete one"
+        )
+    return f"key {dup.key!r} appears twice in one mapping ({lines}); keep one of them"
+
+
 def venues_from_file(path: str | Path) -> list[Venue]:
     """The venues listed in a YAML file; errors name the file, the venue and the field."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=_StrictLoader)  # noqa: S506 (a SafeLoader)
     except OSError as err:
         raise VenueConfigError(f"{path}: cannot read the venue file: {err}") from None
     except yaml.YAMLError as err:
         raise VenueConfigError(f"{path}: not valid YAML: {err}") from None
+    except _DuplicateKey as dup:
+        raise VenueConfigError(f"{path}: {_duplicate_message(dup)}") from None
     try:
         listing = VenueFile.model_validate(raw if raw is not None else {})
     except ValidationError as err:
