@@ -53,11 +53,13 @@ class FeedRead:
 
 
 def read_outcomes(outcomes: list[FetchOutcome]) -> FeedRead:
-    """Parses every ok outcome; a feed that failed or is no feed becomes an error entry."""
+    """Parses every ok outcome; a feed that failed or is no feed becomes an error entry, a
+    valid feed without items an `empty` one (an answer, not a failure)."""
     read = FeedRead()
     for outcome in outcomes:
         error = outcome.error
         articles: list[Article] = []
+        status = outcome.status
         if outcome.status == "ok":
             try:
                 parsed = parse_feed(
@@ -67,6 +69,7 @@ def read_outcomes(outcomes: list[FetchOutcome]) -> FeedRead:
                 error = str(exc)
             else:
                 articles = parsed.articles
+                status = "empty" if parsed.empty else "ok"
                 read.rejected.update(
                     {f"{outcome.feed}: {k}": n for k, n in parsed.rejected.items()}
                 )
@@ -78,7 +81,7 @@ def read_outcomes(outcomes: list[FetchOutcome]) -> FeedRead:
         read.status.append(
             {
                 "feed": outcome.feed,
-                "status": "error" if error else outcome.status,
+                "status": "error" if error else status,
                 "last_attempt_at": outcome.fetched_at,
                 "last_success_at": None if error else outcome.fetched_at,
                 "last_error": error,
