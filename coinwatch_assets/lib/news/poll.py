@@ -8,7 +8,7 @@ never stops the others.
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from coinwatch_assets.lib.news.fetch import FetchOutcome, Validators
 from coinwatch_assets.lib.news.parse import Article, FeedError, parse_feed
@@ -127,18 +127,3 @@ def parsed_validators(read: FeedRead, outcomes: list[FetchOutcome]) -> dict[str,
     """Validators to keep: only of feeds whose body parsed, so a broken body is fetched again."""
     failed = set(read.errors)
     return {o.feed: o.validators for o in outcomes if o.status == "ok" and o.feed not in failed}
-
-
-def merge_status(previous: list[dict[str, object]], now: list[dict[str, object]]) -> list[dict]:
-    """Feed status rows: this poll's, keeping the last success time of a feed that failed."""
-    last_ok: dict[str, datetime | None] = {
-        str(r["feed"]): r.get("last_success_at")
-        for r in previous  # type: ignore[misc]
-    }
-    out = []
-    for row in now:
-        row = dict(row)
-        if row["last_success_at"] is None:
-            row["last_success_at"] = last_ok.get(str(row["feed"]))
-        out.append(row)
-    return out

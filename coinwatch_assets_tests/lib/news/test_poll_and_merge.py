@@ -8,7 +8,6 @@ from coinwatch_assets.lib.news.parse import Article
 from coinwatch_assets.lib.news.poll import (
     SEEN_PER_FEED,
     FeedCursor,
-    merge_status,
     parsed_validators,
     poll,
     read_outcomes,
@@ -64,12 +63,6 @@ def test_seen_ids_are_bounded():
     result = poll(read_outcomes(outcomes), {}, cursor)
     assert len(result.cursor.seen["http://a/"]) == SEEN_PER_FEED
     assert "0" not in result.cursor.seen["http://a/"]
-
-
-def test_merge_status_keeps_last_success_of_a_failing_feed():
-    previous = [{"feed": "a", "last_success_at": T0}]
-    now = [{"feed": "a", "status": "error", "last_success_at": None, "last_error": "boom"}]
-    assert merge_status(previous, now)[0]["last_success_at"] == T0
 
 
 def _article(guid: str, link: str, title: str = "t", feed: str = "http://a/") -> Article:
