@@ -19,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from coinwatch_assets.lib.news.clean import clean_text
 from coinwatch_assets.lib.storage.store import Storage
 from coinwatch_assets.lib.storage.tables import table_spec
 
@@ -42,7 +43,7 @@ def _record(row: dict[str, object]) -> dict[str, object]:
         "status": status,
         "last_attempt_at": _utc(row["last_attempt_at"]),
         "last_success_at": _utc(row.get("last_success_at")),
-        "last_error": None if error is None or pd.isna(error) else str(error),
+        "last_error": None if error is None or pd.isna(error) else clean_text(str(error)),
         "new_articles": int(row.get("new_articles") or 0),  # type: ignore[call-overload]
     }
 
