@@ -65,7 +65,12 @@ def upsert_statement(dialect: str, rows: list[dict[str, object]]) -> sa.Insert:
 
 def record_status(storage: Storage, rows: Iterable[dict[str, object]]) -> int:
     """Merges each feed's row into `news_feed_status`, touching no other feed; returns rows."""
-    records = sorted((_record(r) for r in rows), key=lambda r: str(r["feed"]))
+    # One row per feed (a feed listed twice, or two URLs that differ only in a redacted
+    # token): an upsert may not touch a row twice. The latest attempt is kept.
+    latest: dict[str, dict[str, object]] = {}
+    for record in sorted((_record(r) for r in rows), key=lambda r: r["last_attempt_at"]):
+        latest[str(record["feed"])] = record
+    records = [latest[feed] for feed in sorted(latest)]
     if not records:
         return 0
     storage.ensure_schema()

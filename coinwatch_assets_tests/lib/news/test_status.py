@@ -66,6 +66,14 @@ def test_a_failure_keeps_the_last_success_and_a_late_older_attempt_changes_nothi
     assert _stored(storage).loc["http://b/", "status"] == "ok"
 
 
+def test_a_feed_twice_in_one_write_keeps_its_latest_attempt(database_url):
+    storage = Storage(database_url)
+    later = T0 + timedelta(minutes=1)
+    rows = [_row("http://a/", "ok", later), _row("http://a/", "error", T0, error="x")]
+    assert record_status(storage, rows) == 1
+    assert _stored(storage).loc["http://a/", "status"] == "ok"
+
+
 def test_an_unknown_status_is_refused(tmp_path):
     storage = Storage(f"sqlite:///{tmp_path / 'db.sqlite'}")
     with pytest.raises(ValueError, match="unknown status 'weird'"):
