@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from coinwatch_assets.lib.quality.timeframes import TIMEFRAME_MS
+from coinwatch_assets.lib.strict_yaml import DuplicateKeyError, load_strict
 from coinwatch_assets.lib.symbols import symbol_to_key
 
 # `live` fetches through ccxt; `sample` is the offline, deterministic source.
@@ -206,63 +207,17 @@ def _format(err: ValidationError, where: str) -> str:
     return "; ".join(problems)
 
 
-class _DuplicateKey(Exception):
-    def __init__(self, key: object, first: int, second: int, venue: bool) -> None:
-        self.key, self.first, self.second, self.venue = key, first, second, venue
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """safe_load that refuses a key repeated in one mapping (PyYAML keeps the last silently)
-    and leaves dates as text, so the Venue model parses and explains them."""
-
-    yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.venue_lists: set[int] = set()  # ids of the nodes listing venues by name
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: dict[object, int] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue  # `<<` merges defaults that later keys may override
-            key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            try:
-                if key in seen:
-                    raise _DuplicateKey(key, seen[key], line, id(node) in self.venue_lists)
-                seen[key] = line
-            except TypeError:  # an unhashable key: the model refuses it later
-                continue
-            if key == "venues" and isinstance(value_node, yaml.MappingNode):
-                self.venue_lists.add(id(value_node))
-        return super().construct_mapping(node, deep)
-
-
-def _duplicate_message(dup: _DuplicateKey) -> str:
-    lines = f"lines {dup.first} and {dup.second}"
-    if dup.venue:
-        return (
-            f"venue {dup.key!r} is listed twice ({lines}); give every venue its own name "
-            "or delete one"
-        )
-    return f"key {dup.key!r} appears twice in one mapping ({lines}); keep one of them"
-
-
 def venues_from_file(path: str | Path) -> list[Venue]:
     """The venues listed in a YAML file; errors name the file, the venue and the field."""
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(), Loader=_StrictLoader)  # noqa: S506 (a SafeLoader)
+        raw = load_strict(path.read_text())
     except OSError as err:
         raise VenueConfigError(f"{path}: cannot read the venue file: {err}") from None
     except yaml.YAMLError as err:
         raise VenueConfigError(f"{path}: not valid YAML: {err}") from None
-    except _DuplicateKey as dup:
-        raise VenueConfigError(f"{path}: {_duplicate_message(dup)}") from None
+    except DuplicateKeyError as dup:
+        raise VenueConfigError(f"{path}: {dup}") from None
     try:
         listing = VenueFile.model_validate(raw if raw is not None else {})
     except ValidationError as err:

@@ -111,15 +111,16 @@ def test_venue_file_with_three_venues(tmp_path: Path) -> None:
         (
             "venues:\n  a:\n    exchange: sample\n  b:\n    exchange: kraken\n"
             "  a:\n    exchange: sample\n    seed: 2\n",
-            r"venue 'a' is listed twice \(lines 2 and 6\); give every venue its own name",
+            r"'a' appears twice under 'venues' \(lines 2 and 6\); keys must be unique",
         ),
         (
             "venues:\n  a:\n    exchange: sample\n    timeframe: 5m\n    timeframe: 1h\n",
-            r"key 'timeframe' appears twice in one mapping \(lines 4 and 5\)",
+            r"'timeframe' appears twice under 'a' \(lines 4 and 5\)",
         ),
+        ("venues: {a: {exchange: sample, seed: 1, seed: 2}}\n", r"'seed' appears twice under 'a'"),
         (
             "venues:\n  a:\n    exchange: sample\nvenues:\n  b:\n    exchange: sample\n",
-            r"key 'venues' appears twice in one mapping \(lines 1 and 4\)",
+            r"'venues' appears twice at the top level \(lines 1 and 4\)",
         ),
         # a calendar-impossible day: a clear error, not PyYAML's raw ValueError
         (
