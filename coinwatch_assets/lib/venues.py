@@ -12,10 +12,11 @@ the run-time values become the defaults of the venue's resource, which run confi
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from coinwatch_assets.lib.quality.timeframes import TIMEFRAME_MS
+from coinwatch_assets.lib.strict_yaml import DuplicateKeyError, load_strict
 from coinwatch_assets.lib.symbols import symbol_to_key
 
 # `live` fetches through ccxt; `sample` is the offline, deterministic source.
@@ -89,9 +91,37 @@ class Venue(BaseModel):
     @field_validator("start_date", mode="before")
     @classmethod
     def _iso_day(cls, value: object) -> object:
-        # pydantic alone also takes 20240101 (as a Unix time), which is nobody's intent
-        if isinstance(value, str) and not _ISO_DAY.fullmatch(value.strip()):
+        # pydantic alone also takes 20240101 or 1704067200 (as a Unix time): nobody's intent
+        if isinstance(value, date):
+            return value
+        if not isinstance(value, str) or not _ISO_DAY.fullmatch(value.strip()):
             raise ValueError(f"must be a date written YYYY-MM-DD, e.g. 2024-01-01; got {value!r}")
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a day of the calendar; write an existing date as YYYY-MM-DD"
+            ) from None
+
+    @field_validator("start_date")
+    @classmethod
+    def _not_future(cls, value: date) -> date:
+        today = datetime.now(UTC).date()
+        if value > today:
+            raise ValueError(
+                f"{value} is in the future (today is {today} UTC); give the first day to "
+                "collect, today at the latest"
+            )
+        return value
+
+    @field_validator("price_offset")
+    @classmethod
+    def _offset(cls, value: float) -> float:
+        # every sample price is multiplied by (1 + offset): it must stay finite and positive
+        if not math.isfinite(value) or value <= -1:
+            raise ValueError(
+                f"must be a finite fraction above -1 such as 0.01 (prices x 1.01), got {value!r}"
+            )
         return value
 
     @field_validator("intraday_cron")
@@ -204,11 +234,13 @@ def venues_from_file(path: str | Path) -> list[Venue]:
     """The venues listed in a YAML file; errors name the file, the venue and the field."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_strict(path.read_text())
     except OSError as err:
         raise VenueConfigError(f"{path}: cannot read the venue file: {err}") from None
     except yaml.YAMLError as err:
         raise VenueConfigError(f"{path}: not valid YAML: {err}") from None
+    except DuplicateKeyError as dup:
+        raise VenueConfigError(f"{path}: {dup}") from None
     try:
         listing = VenueFile.model_validate(raw if raw is not None else {})
     except ValidationError as err:

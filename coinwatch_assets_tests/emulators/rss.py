@@ -5,6 +5,9 @@ Last-Modified, answering 304 to a matching conditional GET, plus fault routes:
 
 - `/status/<code>`: an error answer (e.g. 500)
 - `/slow`: a feed that answers only after `slow_seconds` (longer than the client's timeout)
+- `/drip`: a valid feed sent one byte every `drip_seconds` (each read succeeds quickly, so a
+  per-read timeout never trips; 1 byte/s by default)
+- `/empty`: a well-formed RSS feed with no items
 - `/html`: an ordinary HTML page, not a feed
 - `/huge`: a body beyond the size cap, with Content-Length; `/huge-stream`: the same without it
 - `/custom/<name>`: bodies the test sets with `set_feed` (e.g. a feed that drops old items)
@@ -23,6 +26,7 @@ from pathlib import Path
 from coinwatch_assets_tests.emulators.loopback import LoopbackServer
 
 LAST_MODIFIED = "Mon, 13 Mar 2023 12:00:00 GMT"
+EMPTY_FEED = b"<rss version='2.0'><channel><title>Quiet</title></channel></rss>"
 HTML_PAGE = (
     b"<!doctype html><html><head><title>Welcome</title></head>"
     b"<body><p>Not a feed.</p></body></html>"
@@ -35,6 +39,7 @@ class RssEmulator(LoopbackServer):
         self.root = root
         self.huge_bytes = huge_bytes
         self.slow_seconds = 3.0
+        self.drip_seconds = 1.0
         self.custom: dict[str, bytes] = {}
         self.requests: Counter[str] = Counter()
         self.conditional: Counter[str] = Counter()
@@ -90,6 +95,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/slow":
             time.sleep(self.emu.slow_seconds)
             self._send(200, b"<rss version='2.0'><channel></channel></rss>", "application/rss+xml")
+        elif path == "/drip":
+            self._drip(EMPTY_FEED)
+        elif path == "/empty":
+            self._send(200, EMPTY_FEED, "application/rss+xml")
         elif path == "/html":
             self._send(200, HTML_PAGE, "text/html; charset=utf-8")
         elif path == "/huge":
@@ -103,6 +112,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(chunk)
         else:
             self._feed(path)
+
+    def _drip(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.flush()
+        for i in range(len(body)):
+            time.sleep(self.emu.drip_seconds)
+            self.wfile.write(body[i : i + 1])  # a client that gave up: BrokenPipe ends this
+            self.wfile.flush()
 
     def _feed(self, path: str) -> None:
         body = self.emu.body_for(path)

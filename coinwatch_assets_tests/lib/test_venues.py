@@ -63,6 +63,8 @@ def test_env_defines_one_unprefixed_venue() -> None:
         ({"COINWATCH_SYMBOLS": "BTCUSDT"}, "COINWATCH_SYMBOLS"),
         ({"COINWATCH_EXCHANGE": "nosuchx"}, "COINWATCH_EXCHANGE"),
         ({"COINWATCH_REQUESTS_PER_MINUTE": "0"}, "COINWATCH_REQUESTS_PER_MINUTE"),
+        ({"COINWATCH_START_DATE": "2024-02-30"}, "COINWATCH_START_DATE.*not a day of the"),
+        ({"COINWATCH_START_DATE": "2999-01-01"}, "COINWATCH_START_DATE.*in the future"),
     ],
 )
 def test_bad_env_names_the_variable(env: dict[str, str], message: str) -> None:
@@ -105,6 +107,43 @@ def test_venue_file_with_three_venues(tmp_path: Path) -> None:
             "    label: x\n",
             "write the same rows",
         ),
+        # PyYAML keeps the last of two equal keys silently; both lines are named instead.
+        (
+            "venues:\n  a:\n    exchange: sample\n  b:\n    exchange: kraken\n"
+            "  a:\n    exchange: sample\n    seed: 2\n",
+            r"'a' appears twice under 'venues' \(lines 2 and 6\); keys must be unique",
+        ),
+        (
+            "venues:\n  a:\n    exchange: sample\n    timeframe: 5m\n    timeframe: 1h\n",
+            r"'timeframe' appears twice under 'a' \(lines 4 and 5\)",
+        ),
+        ("venues: {a: {exchange: sample, seed: 1, seed: 2}}\n", r"'seed' appears twice under 'a'"),
+        (
+            "venues:\n  a:\n    exchange: sample\nvenues:\n  b:\n    exchange: sample\n",
+            r"'venues' appears twice at the top level \(lines 1 and 4\)",
+        ),
+        # a calendar-impossible day: a clear error, not PyYAML's raw ValueError
+        (
+            "venues:\n  a:\n    exchange: sample\n    start_date: 2024-02-30\n",
+            r"venue 'a', field 'start_date'.*not a day of the calendar; write an existing date",
+        ),
+        # a number is not a date (pydantic would read it as a Unix time)
+        (
+            "venues:\n  a:\n    exchange: sample\n    start_date: 1704067200\n",
+            r"venue 'a', field 'start_date'.*must be a date written YYYY-MM-DD",
+        ),
+        (
+            "venues:\n  a:\n    exchange: sample\n    start_date: 2999-01-01\n",
+            r"venue 'a', field 'start_date'.*in the future.*today at the latest",
+        ),
+        (
+            "venues:\n  a:\n    exchange: sample\n    price_offset: .nan\n",
+            r"venue 'a', field 'price_offset'.*finite fraction above -1",
+        ),
+        (
+            "venues:\n  a:\n    exchange: sample\n    price_offset: -1\n",
+            r"venue 'a', field 'price_offset'.*finite fraction above -1",
+        ),
     ],
 )
 def test_bad_venue_file_names_file_venue_and_field(
@@ -115,6 +154,19 @@ def test_bad_venue_file_names_file_venue_and_field(
     with pytest.raises(VenueConfigError, match=expected) as err:
         venues_from_file(path)
     assert str(path) in str(err.value)
+
+
+def test_yaml_merge_keys_may_be_overridden(tmp_path: Path) -> None:
+    path = tmp_path / "venues.yaml"
+    path.write_text(
+        "defaults: &d\n  exchange: sample\n  timeframe: 5m\n"
+        "venues:\n  a:\n    <<: *d\n    timeframe: 1h\n"
+    )
+    with pytest.raises(VenueConfigError, match="top level, field 'defaults'"):
+        venues_from_file(path)  # the extra top-level key, not the overridden merge key
+    path.write_text("venues:\n  a: &d\n    exchange: sample\n  b:\n    <<: *d\n    seed: 1\n")
+    a, b = venues_from_file(path)
+    assert (a.exchange, b.exchange, b.seed) == ("sample", "sample", 1)
 
 
 def test_missing_config_file_is_named(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
 """The fundamentals domain's definitions (CoinGecko)."""
 
+import math
 import os
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 import dagster as dg
 
@@ -31,8 +33,29 @@ _FIELDS = {
 }
 
 
+def _check_env() -> None:
+    """COINGECKO_* values that would fail only at run time (or never) refused at load."""
+    url = os.environ.get("COINGECKO_API_URL")
+    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+        raise ValueError(
+            f"COINGECKO_API_URL must be an http(s) URL such as {PUBLIC_ROOT}, got one with "
+            f"scheme {urlsplit(url).scheme!r}; fix or unset it"
+        )
+    tolerance = os.environ.get("COINGECKO_PRICE_TOLERANCE")
+    try:
+        valid = tolerance is None or (math.isfinite(float(tolerance)) and float(tolerance) >= 0)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ValueError(
+            "COINGECKO_PRICE_TOLERANCE must be a fraction like 0.02 (zero or more), "
+            f"got {tolerance!r}"
+        )
+
+
 def coingecko_resource() -> CoinGeckoResource:
     """The resource as configured by the environment; values stay env references (dg.EnvVar)."""
+    _check_env()
     fields: dict[str, object] = {"source": SOURCE, "api_url": PUBLIC_ROOT}
     for variable, name in _FIELDS.items():
         if os.environ.get(variable):
@@ -40,12 +63,7 @@ def coingecko_resource() -> CoinGeckoResource:
             fields[name] = dg.EnvVar.int(variable) if is_int else dg.EnvVar(variable)
     tolerance = os.environ.get("COINGECKO_PRICE_TOLERANCE")
     if tolerance:
-        try:
-            fields["price_tolerance"] = float(tolerance)
-        except ValueError:
-            raise ValueError(
-                f"COINGECKO_PRICE_TOLERANCE must be a fraction like 0.02, got {tolerance!r}"
-            ) from None
+        fields["price_tolerance"] = float(tolerance)
     if os.environ.get("COINGECKO_API_KEY"):
         # dg.EnvVar: Dagster resolves it in the run's process; run storage keeps the name only
         fields["api_key"] = dg.EnvVar("COINGECKO_API_KEY")

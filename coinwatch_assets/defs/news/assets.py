@@ -10,7 +10,13 @@ from coinwatch_assets.defs.news.resources import NewsFeedsResource, SentimentRes
 from coinwatch_assets.defs.news.status import record_feed_status
 from coinwatch_assets.defs.storage import DatabaseResource, partition_slice, table_metadata
 from coinwatch_assets.defs.venues import SYMBOLS
-from coinwatch_assets.lib.news.articles import articles_frame, duplicate_ids, merge_articles
+from coinwatch_assets.lib.news.articles import (
+    articles_frame,
+    duplicate_ids,
+    keep_first_days,
+    merge_articles,
+)
+from coinwatch_assets.lib.news.stored import publication_times
 from coinwatch_assets.lib.news.symbols import COIN_NAMES, SymbolMatcher, coins_of
 from coinwatch_assets.lib.sentiment.daily import (
     daily_sentiment,
@@ -49,6 +55,8 @@ def news_articles(
     fetched = articles_frame(
         [a for a in read.articles if a.published_at.date() in days], datetime.now(UTC)
     )
+    stored_at = publication_times(database.storage(), fetched["article_id"])
+    fetched, redated = keep_first_days(fetched, stored_at, days)
     where = partition_slice(
         table_spec("news_articles"), "news_articles", news_partitions, list(context.partition_keys)
     )
@@ -65,6 +73,9 @@ def news_articles(
             "stored_before": len(stored),
             "feeds": len(read.status),
             "failed_feeds": ", ".join(sorted(read.errors)) or "none",
+            "empty_feeds": ", ".join(r["feed"] for r in read.status if r["status"] == "empty")
+            or "none",
+            "redated_kept_on_first_day": ", ".join(redated[:20]) or "none",
             "rejected_entries": dg.MetadataValue.json(dict(read.rejected)),
             "bozo_feeds": dg.MetadataValue.json(read.bozo),
         },

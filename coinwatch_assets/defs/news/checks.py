@@ -19,7 +19,7 @@ def news_feed_freshness(
     allowed = timedelta(minutes=news_feeds.freshness_minutes)
     status = database.read("news_feed_status").set_index("feed")
     stale = {}
-    for feed in news_feeds.feed_list():
+    for feed in news_feeds.feed_names():
         last = status["last_success_at"].get(feed) if feed in status.index else None
         if last is None or pd.isna(last) or now - pd.Timestamp(last) > allowed:
             error = status["last_error"].get(feed) if feed in status.index else "never fetched"

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import dagster as dg
 from pydantic import field_validator
 
+from coinwatch_assets.lib.news.clean import redact_url
 from coinwatch_assets.lib.news.fetch import FeedFetcher, FetchOutcome, Validators
 from coinwatch_assets.lib.news.poll import FeedRead, parsed_validators, read_outcomes
 from coinwatch_assets.lib.news.sample import SAMPLE_FEED, sample_articles
@@ -36,15 +37,20 @@ class NewsFeedsResource(dg.ConfigurableResource):
         for url in (u.strip() for u in value.split(",") if u.strip()):
             if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
                 raise ValueError(
-                    f"COINWATCH_FEEDS: {url!r} is not an http(s) URL; give feed URLs separated "
-                    "by commas"
+                    f"COINWATCH_FEEDS: {redact_url(url)!r} is not an http(s) URL; give feed "
+                    "URLs separated by commas"
                 )
         return value
 
     def feed_list(self) -> list[str]:
+        """The URLs to fetch, credentials included: never store or log these."""
         if self.source == "sample":
             return [SAMPLE_FEED]
         return [u.strip() for u in self.feeds.split(",") if u.strip()]
+
+    def feed_names(self) -> list[str]:
+        """The feeds as stored and shown (`news_feed_status.feed`, `news_articles.feed`)."""
+        return [redact_url(u) for u in self.feed_list()]
 
     def fetch(self, validators: dict[str, Validators] | None = None) -> list[FetchOutcome]:
         """One fetch of every feed (conditional when validators are given)."""

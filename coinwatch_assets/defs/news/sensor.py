@@ -49,8 +49,9 @@ def news_sensor(
                 tags={"coinwatch/new_articles": str(len(ids))},
             )
         )
+    empty = sum(1 for r in read.status if r["status"] == "empty")
     context.log.info(
-        f"{len(read.status)} feed(s), {len(read.errors)} failed, "
+        f"{len(read.status)} feed(s), {len(read.errors)} failed, {empty} empty, "
         f"{sum(map(len, result.new_by_day.values()))} new item(s), {len(requests)} run(s)"
     )
     return dg.SensorResult(run_requests=requests, cursor=result.cursor.dumps())

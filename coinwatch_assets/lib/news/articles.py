@@ -1,6 +1,6 @@
 """Merging a fetch's articles into a day's stored ones: facts accumulate, never vanish."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 
@@ -50,6 +50,26 @@ def merge_articles(stored: pd.DataFrame, fetched: pd.DataFrame) -> pd.DataFrame:
     has_link = merged["link"].fillna("") != ""
     dup_link = has_link & merged.duplicated("link", keep="first")
     return merged[~dup_link].sort_values(["published_at", "article_id"], ignore_index=True)
+
+
+def keep_first_days(
+    fetched: pd.DataFrame, stored_at: dict[str, pd.Timestamp], days: list[date]
+) -> tuple[pd.DataFrame, list[str]]:
+    """Fetched rows with an article's first publication day kept, and the ids re-dated.
+
+    A feed may re-date an item (same guid, another UTC day). The article stays on the day it
+    was first stored with (its text may still be corrected); a re-dated article that belongs
+    to a day outside `days` is left to that day's partition, so no write ever collides with
+    a row another partition owns. A new time on the same UTC day is a correction and taken.
+    """
+    if fetched.empty or not stored_at:
+        return fetched, []
+    first = pd.to_datetime(fetched["article_id"].map(stored_at), utc=True)
+    published = pd.to_datetime(fetched["published_at"], utc=True)
+    redated = first.notna() & (first.dt.floor("D") != published.dt.floor("D"))
+    kept = fetched.assign(published_at=published.where(~redated, first))
+    on_day = kept["published_at"].dt.date.isin(days)
+    return kept[on_day].reset_index(drop=True), sorted(fetched.loc[redated, "article_id"])
 
 
 def duplicate_ids(frame: pd.DataFrame) -> list[str]:

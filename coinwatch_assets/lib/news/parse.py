@@ -22,6 +22,11 @@ class FeedError(ValueError):
     """The body is not a feed (no entries); names the feed and what feedparser saw."""
 
 
+def is_empty_feed(parsed: feedparser.FeedParserDict) -> bool:
+    """A well-formed RSS/Atom document with no items: a quiet feed, not a broken one."""
+    return not parsed.entries and bool(parsed.get("version")) and not parsed.get("bozo")
+
+
 @dataclass(frozen=True)
 class Article:
     article_id: str
@@ -44,6 +49,11 @@ class ParsedFeed:
     rejected: Counter[str] = field(default_factory=Counter)
     bozo: str | None = None  # feedparser's complaint, when it had one
 
+    @property
+    def empty(self) -> bool:
+        """The feed is valid but lists no items at all (rejected ones count as items)."""
+        return not self.articles and not self.rejected
+
 
 def _published(entry: dict, now: datetime) -> tuple[datetime | None, str | None]:
     # dict.get: FeedParserDict.get maps published<->updated itself, with a DeprecationWarning.
@@ -64,19 +74,20 @@ def parse_feed(
     now: datetime | None = None,
     content_type: str | None = None,
 ) -> ParsedFeed:
-    """Articles of one feed body. A bozo feed is fine while it has entries."""
+    """Articles of one feed body. A bozo feed is fine while it has entries; a well-formed
+    feed without items gives no articles (`ParsedFeed.empty`); anything else is a FeedError."""
     now = now or datetime.now(UTC)
     headers = {"content-location": feed_url, "content-type": content_type or "application/xml"}
     # BytesIO: feedparser treats a str as a URL or path and would fetch it itself.
     parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
     bozo = repr(parsed.get("bozo_exception")) if parsed.get("bozo") else None
-    if not parsed.entries:
+    if not parsed.entries and not is_empty_feed(parsed):
         version = parsed.get("version") or "not a feed"
         raise FeedError(
             f"feed {feed_url}: no entries ({version}; {bozo or 'parsed cleanly'}); "
             "check the URL in COINWATCH_FEEDS points at an RSS or Atom feed"
         )
-    source = html_to_text(parsed.feed.get("title")) or urlsplit(feed_url).netloc
+    source = html_to_text(parsed.feed.get("title")) or urlsplit(feed_url).hostname or feed_url
     result = ParsedFeed(feed=feed_url, source=source, articles=[], bozo=bozo)
     for entry in parsed.entries:
         title = html_to_text(entry.get("title"))

@@ -8,7 +8,7 @@ never stops the others.
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from coinwatch_assets.lib.news.fetch import FetchOutcome, Validators
 from coinwatch_assets.lib.news.parse import Article, FeedError, parse_feed
@@ -53,11 +53,13 @@ class FeedRead:
 
 
 def read_outcomes(outcomes: list[FetchOutcome]) -> FeedRead:
-    """Parses every ok outcome; a feed that failed or is no feed becomes an error entry."""
+    """Parses every ok outcome; a feed that failed or is no feed becomes an error entry, a
+    valid feed without items an `empty` one (an answer, not a failure)."""
     read = FeedRead()
     for outcome in outcomes:
         error = outcome.error
         articles: list[Article] = []
+        status = outcome.status
         if outcome.status == "ok":
             try:
                 parsed = parse_feed(
@@ -67,6 +69,7 @@ def read_outcomes(outcomes: list[FetchOutcome]) -> FeedRead:
                 error = str(exc)
             else:
                 articles = parsed.articles
+                status = "empty" if parsed.empty else "ok"
                 read.rejected.update(
                     {f"{outcome.feed}: {k}": n for k, n in parsed.rejected.items()}
                 )
@@ -78,7 +81,7 @@ def read_outcomes(outcomes: list[FetchOutcome]) -> FeedRead:
         read.status.append(
             {
                 "feed": outcome.feed,
-                "status": "error" if error else outcome.status,
+                "status": "error" if error else status,
                 "last_attempt_at": outcome.fetched_at,
                 "last_success_at": None if error else outcome.fetched_at,
                 "last_error": error,
@@ -124,18 +127,3 @@ def parsed_validators(read: FeedRead, outcomes: list[FetchOutcome]) -> dict[str,
     """Validators to keep: only of feeds whose body parsed, so a broken body is fetched again."""
     failed = set(read.errors)
     return {o.feed: o.validators for o in outcomes if o.status == "ok" and o.feed not in failed}
-
-
-def merge_status(previous: list[dict[str, object]], now: list[dict[str, object]]) -> list[dict]:
-    """Feed status rows: this poll's, keeping the last success time of a feed that failed."""
-    last_ok: dict[str, datetime | None] = {
-        str(r["feed"]): r.get("last_success_at")
-        for r in previous  # type: ignore[misc]
-    }
-    out = []
-    for row in now:
-        row = dict(row)
-        if row["last_success_at"] is None:
-            row["last_success_at"] = last_ok.get(str(row["feed"]))
-        out.append(row)
-    return out

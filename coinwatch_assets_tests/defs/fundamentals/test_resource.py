@@ -21,6 +21,22 @@ def test_settings_come_from_the_environment_and_the_key_stays_an_env_reference(m
         coingecko_resource()
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("COINGECKO_PRICE_TOLERANCE", "-0.02", "COINGECKO_PRICE_TOLERANCE must be a fraction"),
+        ("COINGECKO_PRICE_TOLERANCE", "nan", "COINGECKO_PRICE_TOLERANCE must be a fraction"),
+        ("COINGECKO_API_URL", "ftp://api.coingecko.com/api/v3", "COINGECKO_API_URL must be an"),
+        ("COINGECKO_API_URL", "api.coingecko.com/api/v3", "COINGECKO_API_URL must be an http"),
+    ],
+)
+def test_unusable_settings_fail_at_load_naming_the_variable(monkeypatch, variable, value, message):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=message) as err:
+        coingecko_resource()
+    assert "such as" in str(err.value) or "like 0.02" in str(err.value)  # the fix
+
+
 def test_the_plan_follows_the_root_and_the_key_unless_set():
     assert CoinGeckoResource().effective_plan() == "public"
     assert CoinGeckoResource(api_key="k").effective_plan() == "demo"

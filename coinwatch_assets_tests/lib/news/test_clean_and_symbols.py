@@ -1,6 +1,12 @@
 import pytest
 
-from coinwatch_assets.lib.news.clean import clean_link, html_to_text
+from coinwatch_assets.lib.news.clean import (
+    clean_link,
+    clean_text,
+    html_to_text,
+    redact_in,
+    redact_url,
+)
 from coinwatch_assets.lib.news.symbols import SymbolMatcher, coins_of
 
 MATCHER = SymbolMatcher(["BTC", "ETH", "SOL", "XRP", "LINK", "DOT", "AVAX", "BCH", "UNI"])
@@ -59,3 +65,73 @@ def test_tracking_parameters_are_dropped_and_others_kept():
     url = "https://x.com/a/b?id=7&utm_source=rss&utm_medium=feed&fbclid=1&page=2#comments"
     assert clean_link(url) == "https://x.com/a/b?id=7&page=2"
     assert clean_link("https://x.com/a?utm_campaign=c") == "https://x.com/a"
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(document.cookie)",
+        "   javascript:alert(1)",
+        "\tjAvAsCrIpT:void(0)",
+        "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+        " DATA:text/html,<b>x</b>",
+        "vbscript:msgbox(1)",
+        "ftp://x.com/file",
+        "//x.com/no-scheme",
+        "java\x00script:alert(1)",
+    ],
+)
+def test_only_http_links_are_kept(link):
+    assert clean_link(link) == ""
+
+
+def test_http_links_keep_their_form():
+    assert clean_link("  HTTPS://x.com/a?id=1 ") == "https://x.com/a?id=1"
+    assert clean_link("http://x.com/\x00a") == "http://x.com/a"
+
+
+def test_control_characters_are_removed_from_text():
+    # NUL makes PostgreSQL refuse the whole write; the others are invisible junk.
+    assert html_to_text("Bitcoin\x00 rallies\x07\x1b") == "Bitcoin rallies"
+    decoded = html_to_text("Ether &#0;falls &#x7f;&#x1b;&#1;today")  # entities of controls
+    assert decoded.startswith("Ether") and decoded.endswith("today")
+    assert not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in decoded)
+    assert html_to_text("lone \ud800surrogate") == "lone surrogate"
+    assert clean_text("tab\tand\nnewline stay") == "tab\tand\nnewline stay"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://user:pw@feeds.test/rss", "https://***@feeds.test/rss"),
+        ("https://tokenonly@feeds.test:8443/rss", "https://***@feeds.test:8443/rss"),
+        ("https://feeds.test/rss?token=abc&lang=en", "https://feeds.test/rss?token=***&lang=en"),
+        (
+            "https://feeds.test/rss?api_key=k&X-Auth-Token=t&sig=s&page=2",
+            "https://feeds.test/rss?api_key=***&X-Auth-Token=***&sig=***&page=2",
+        ),
+        (
+            "https://feeds.test/rss?apikey=k&access_token=t",
+            "https://feeds.test/rss?apikey=***&access_token=***",
+        ),
+        ("https://feeds.test/rss#access_token=t", "https://feeds.test/rss#***"),
+        ("https://u:p@[::1]:8080/rss", "https://***@[::1]:8080/rss"),
+        # nothing secret: unchanged, so stored ids and status rows stay what they were
+        ("https://feeds.test/rss?keyword=btc&page=2", "https://feeds.test/rss?keyword=btc&page=2"),
+        (
+            "https://www.coindesk.com/arc/outboundfeeds/rss/",
+            "https://www.coindesk.com/arc/outboundfeeds/rss/",
+        ),
+    ],
+)
+def test_feed_urls_are_shown_without_credentials(url, shown):
+    assert redact_url(url) == shown
+
+
+def test_an_error_message_is_redacted_by_value():
+    url = "https://u:secret@feeds.test/rss?token=abc"
+    message = f"ConnectError: cannot reach {url}"
+    assert (
+        redact_in(message, url) == "ConnectError: cannot reach https://***@feeds.test/rss?token=***"
+    )

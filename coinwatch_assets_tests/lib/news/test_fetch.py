@@ -2,8 +2,9 @@ import time
 
 import pytest
 
-from coinwatch_assets.lib.news.fetch import FeedFetcher, Validators
+from coinwatch_assets.lib.news.fetch import GRACE_SECONDS, FeedFetcher, Validators
 from coinwatch_assets.lib.news.parse import FeedError, parse_feed
+from coinwatch_assets.lib.news.poll import read_outcomes
 from coinwatch_assets_tests.emulators.rss import RssEmulator
 from coinwatch_assets_tests.lib.news.helpers import BOZO_FEED, EXPECTED_ARTICLES, rss_root
 
@@ -69,3 +70,40 @@ def test_an_html_page_is_fetched_but_is_not_a_feed(emu):
     assert outcome.status == "ok"
     with pytest.raises(FeedError, match="/html: no entries"):
         parse_feed(outcome.body, outcome.feed, content_type=outcome.content_type)
+
+
+def test_a_dripping_feed_is_cut_at_its_deadline_and_the_others_are_not_held_up(emu):
+    # 0.2 s a byte: every read returns well inside the 1 s read timeout, so only a total
+    # deadline stops it (the whole body would take ~13 s).
+    emu.drip_seconds = 0.2
+    good = emu.url("swelbyboy_prospect_reserialized/decrypt.xml")
+    started = time.monotonic()
+    outcomes = FeedFetcher(timeout_seconds=1.0).fetch_all([emu.base_url + "/drip", good, good])
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.0 + GRACE_SECONDS + 1.0, elapsed
+    assert outcomes[0].status == "error" and "no complete answer within" in outcomes[0].error
+    assert [o.status for o in outcomes[1:]] == ["ok", "ok"] and outcomes[1].body
+
+
+def test_a_feed_url_with_credentials_is_fetched_but_named_redacted(emu):
+    emu.set_feed("f.xml", (rss_root() / "swelbyboy_prospect_reserialized/decrypt.xml").read_bytes())
+    host = emu.base_url.removeprefix("http://")
+    secret_feed = f"http://reader:hunter2@{host}/custom/f.xml?token=s3cr3t&lang=en"
+    failing = f"http://reader:hunter2@{host}/status/500?api_key=s3cr3t"
+    outcomes = FeedFetcher().fetch_all([secret_feed, failing])
+    assert outcomes[0].status == "ok" and outcomes[0].body
+    assert outcomes[0].feed == f"http://***@{host}/custom/f.xml?token=***&lang=en"
+    assert outcomes[1].status == "error" and "HTTP 500" in outcomes[1].error
+    for outcome in outcomes:
+        assert "hunter2" not in repr(outcome) and "s3cr3t" not in repr(outcome)
+    # The validators of the next poll are found under the redacted name.
+    again = FeedFetcher().fetch_all([secret_feed], {outcomes[0].feed: outcomes[0].validators})
+    assert again[0].status == "not_modified"
+
+
+def test_an_empty_but_valid_feed_is_an_answer_not_an_error(emu):
+    outcome = FeedFetcher().fetch_all([emu.base_url + "/empty"])[0]
+    read = read_outcomes([outcome])
+    assert read.errors == {} and read.articles == []
+    assert [(r["status"], r["last_error"]) for r in read.status] == [("empty", None)]
+    assert read.status[0]["last_success_at"] == outcome.fetched_at

@@ -2,13 +2,17 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from coinwatch_assets.lib.news.articles import articles_frame, duplicate_ids, merge_articles
+from coinwatch_assets.lib.news.articles import (
+    articles_frame,
+    duplicate_ids,
+    keep_first_days,
+    merge_articles,
+)
 from coinwatch_assets.lib.news.fetch import FetchOutcome, Validators
 from coinwatch_assets.lib.news.parse import Article
 from coinwatch_assets.lib.news.poll import (
     SEEN_PER_FEED,
     FeedCursor,
-    merge_status,
     parsed_validators,
     poll,
     read_outcomes,
@@ -66,12 +70,6 @@ def test_seen_ids_are_bounded():
     assert "0" not in result.cursor.seen["http://a/"]
 
 
-def test_merge_status_keeps_last_success_of_a_failing_feed():
-    previous = [{"feed": "a", "last_success_at": T0}]
-    now = [{"feed": "a", "status": "error", "last_success_at": None, "last_error": "boom"}]
-    assert merge_status(previous, now)[0]["last_success_at"] == T0
-
-
 def _article(guid: str, link: str, title: str = "t", feed: str = "http://a/") -> Article:
     return Article(guid, feed, "F", title, "", link, T0)
 
@@ -102,3 +100,24 @@ def test_sample_source_is_deterministic_and_on_its_day():
     assert all(a.published_at.date() == day for a in articles)
     assert len({a.article_id for a in articles}) == PER_DAY
     assert sample_articles(day) != sample_articles(datetime(2026, 11, 21).date())
+
+
+def test_a_redated_article_keeps_its_first_day():
+    fetched = articles_frame(
+        [
+            Article("moved", "http://a/", "F", "t", "", "", T1),  # first stored on T0's day
+            Article("retimed", "http://a/", "F", "t", "", "", T1 + pd.Timedelta(hours=2)),
+            Article("new", "http://a/", "F", "t", "", "", T1),
+        ],
+        T1,
+    )
+    stored_at = {"moved": pd.Timestamp(T0), "retimed": pd.Timestamp(T1)}
+    # A run of T1's day alone: the moved article belongs to T0's partition, not this one.
+    kept, redated = keep_first_days(fetched, stored_at, [T1.date()])
+    assert sorted(kept["article_id"]) == ["new", "retimed"] and redated == ["moved"]
+    assert kept.set_index("article_id").loc["retimed", "published_at"] == pd.Timestamp(
+        T1 + pd.Timedelta(hours=2)
+    )  # a new time on the same day is a correction
+    # A run over both days: the article stays on its first day, with its stored time.
+    kept, _ = keep_first_days(fetched, stored_at, [T0.date(), T1.date()])
+    assert kept.set_index("article_id").loc["moved", "published_at"] == pd.Timestamp(T0)
