@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -295,3 +296,27 @@ def test_coverage_per_month_adds_up_to_the_view_and_shows_in_the_check(backends)
         assert evaluation.passed and evaluation.metadata["series"].value == 1
         table = evaluation.metadata["months"].value
         assert f"| {EXCHANGE} | ADA/BTC | 5m | 2018-01 |" in table
+
+
+def _readme_queries() -> list[str]:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    section = readme.split("\n## Using the data\n", 1)[1].split("\n## ", 1)[0]
+    return [block.split("```", 1)[0] for block in section.split("```sql\n")[1:]]
+
+
+def test_the_readme_queries_run_on_both_backends(backends) -> None:
+    chart, fresh_bullish, below_99 = _readme_queries()
+    # the chart of the recorded day instead of the example's symbol and week
+    chart = chart.replace("'BTC/USDT'", "'ADA/BTC'").replace("'binance'", f"'{EXCHANGE}'")
+    chart = chart.replace("2024-06-01", "2018-01-15").replace("2024-06-02", "2018-01-16")
+    for name, (url, _) in backends.items():
+        with DatabaseResource(url=url).storage().engine.connect() as conn:
+            candles = conn.exec_driver_sql(chart).all()
+            signals = conn.exec_driver_sql(fresh_bullish).all()
+            incomplete = conn.exec_driver_sql(below_99).all()
+        stored = _candles(url)
+        day = stored[stored["ts"].dt.floor("D") == DAY]
+        assert len(candles) == len(day) > 0, name
+        assert [c[4] for c in candles] == day["close"].tolist(), name
+        assert [s[0] for s in signals] == ["BTC"], name
+        assert [r[1] for r in incomplete] == ["ADA/BTC"] and incomplete[0][3] < 99, name
