@@ -29,10 +29,18 @@ def _sql(dialect: str) -> dict[str, str]:
         epoch = "CAST(floor(EXTRACT(EPOCH FROM {})) AS BIGINT)"
         now = "CAST(floor(EXTRACT(EPOCH FROM now())) AS BIGINT)"
         position = "strpos"
+
+        def cutoff(seconds: str) -> str:
+            return f"now() - {seconds} * interval '1 second'"
+
     else:
         epoch = "CAST(strftime('%s', {}) AS INTEGER)"
         now = "CAST(strftime('%s', 'now') AS INTEGER)"
         position = "instr"
+
+        def cutoff(seconds: str) -> str:
+            # SQLAlchemy's text format of a UTC time, as `ts` is stored
+            return f"strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || {seconds} || ' seconds') || '000'"
 
     def step(column: str) -> str:
         # Seconds of a ccxt timeframe ("5m", "1h", "1d", "1w"); NULL for "1M" (months vary).
@@ -45,16 +53,20 @@ def _sql(dialect: str) -> dict[str, str]:
     def ep(column: str) -> str:
         return epoch.format(column)
 
+    # The last candle closed by now: one index probe per series (the primary key ends in
+    # `ts`) under the cutoff `now - timeframe`, instead of computing every row's close time.
     latest_candles = f"""
 SELECT o.exchange, o.symbol, o.timeframe, o.ts, o.open, o.high, o.low, o.close, o.volume,
        {now} - ({ep("o.ts")} + {step("o.timeframe")}) AS age_seconds
-FROM ohlcv o
-JOIN (
-    SELECT exchange, symbol, timeframe, max(ts) AS ts
-    FROM ohlcv
-    WHERE {ep("ts")} + {step("timeframe")} <= {now}
-    GROUP BY exchange, symbol, timeframe
-) l ON o.exchange = l.exchange AND o.symbol = l.symbol AND o.timeframe = l.timeframe
+FROM (
+    SELECT s.exchange, s.symbol, s.timeframe, (
+        SELECT max(c.ts) FROM ohlcv c
+        WHERE c.exchange = s.exchange AND c.symbol = s.symbol AND c.timeframe = s.timeframe
+          AND c.ts <= {cutoff(step("s.timeframe"))}
+    ) AS ts
+    FROM (SELECT DISTINCT exchange, symbol, timeframe FROM ohlcv) s
+) l
+JOIN ohlcv o ON o.exchange = l.exchange AND o.symbol = l.symbol AND o.timeframe = l.timeframe
    AND o.ts = l.ts
 """
 
