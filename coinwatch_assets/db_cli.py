@@ -1,4 +1,4 @@
-"""`coinwatch-db`: bring a coinwatch database to this code's schema revision, or say where it is.
+"""`coinwatch-db`: bring a coinwatch database to this code's schema revision, or export from it.
 
 The database comes from `--url`, else COINWATCH_DATABASE_URL, else the embedded SQLite file
 (COINWATCH_SQLITE_PATH, default data/coinwatch.sqlite), as for the code location.
@@ -14,7 +14,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 
-from coinwatch_assets.lib.consumers.freqtrade import ExportError, export_freqtrade, summary_lines
+from coinwatch_assets.lib.consumers.freqtrade import (
+    ExportError,
+    export_freqtrade,
+    resolve_venue,
+    summary_lines,
+)
 from coinwatch_assets.lib.storage.frames import StorageError
 from coinwatch_assets.lib.storage.schema import (
     alembic_config,
@@ -99,20 +104,8 @@ def _revision(args: argparse.Namespace) -> int:
     return 0
 
 
-def _venue(name: str) -> tuple[str, str | None]:
-    """(exchange value of the rows, timeframe) of venue `name`; an unknown name is taken as
-    the `exchange` value itself (rows of a venue no longer configured)."""
-    for venue in load_venues():
-        if name in (venue.name, venue.exchange_label):
-            return venue.exchange_label, venue.timeframe
-    return name, None
-
-
 def _export(args: argparse.Namespace) -> int:
-    exchange, venue_timeframe = _venue(args.venue)
-    timeframe = args.timeframe or venue_timeframe
-    if timeframe is None:
-        raise ExportError(f"--venue {args.venue!r} is no configured venue: give --timeframe")
+    exchange, timeframe = resolve_venue(args.venue, load_venues(), args.timeframe or "")
     storage = Storage(_url(args))
     try:
         results = export_freqtrade(storage, exchange, timeframe, Path(args.dest), args.symbols)

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from coinwatch_assets.defs.storage import DatabaseResource
-from coinwatch_assets.lib.consumers.freqtrade import export_freqtrade
+from coinwatch_assets.lib.consumers.freqtrade import export_freqtrade, resolve_venue
 from coinwatch_assets.lib.venues import Venue
 
 
@@ -20,18 +20,13 @@ class FreqtradeExportConfig(dg.Config):
 
 def build_export_job(venues: Sequence[Venue]) -> dg.JobDefinition:
     """The job; `venue` is resolved against these venues."""
-    by_name = {n: v for v in venues for n in (v.name, v.exchange_label) if n}
 
     @dg.op(out=dg.Out(dg.Nothing))
     def export_freqtrade_candles(
         context: dg.OpExecutionContext, config: FreqtradeExportConfig, database: DatabaseResource
     ):
         """Append each selected pair's closed candles newer than its file; holes stay holes."""
-        venue = by_name.get(config.venue)
-        exchange = venue.exchange_label if venue else config.venue
-        timeframe = config.timeframe or (venue.timeframe if venue else "")
-        if not timeframe:
-            raise dg.Failure(f"venue {config.venue!r} is not configured here: set `timeframe`")
+        exchange, timeframe = resolve_venue(config.venue, venues, config.timeframe)
         storage = database.storage()
         results = export_freqtrade(storage, exchange, timeframe, config.dest, config.symbols)
         for r in results:

@@ -12,7 +12,7 @@ the file's last candle and leaves the file untouched when there is nothing new.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from coinwatch_assets.lib.quality.timeframes import parse_timeframe
 from coinwatch_assets.lib.storage.slices import Cell, Slice
 from coinwatch_assets.lib.storage.store import Storage
 from coinwatch_assets.lib.storage.tables import ohlcv, table_spec
+from coinwatch_assets.lib.venues import Venue
 
 COLUMNS = ["date", "open", "high", "low", "close", "volume"]
 _PRICES = COLUMNS[1:]
@@ -164,6 +165,23 @@ def export_freqtrade(
             f"no {timeframe} candles of {exchange!r} for {unknown}; stored symbols: {stored}"
         )
     return [export_pair(storage, exchange, s, timeframe, dest, now) for s in wanted]
+
+
+def resolve_venue(name: str, venues: Sequence[Venue], timeframe: str = "") -> tuple[str, str]:
+    """(the rows' `exchange` value, timeframe) of venue `name` (its name or exchange value).
+
+    A name no venue has is taken as the `exchange` value itself (rows of a venue no longer
+    configured); `timeframe` defaults to the venue's and is then required.
+    """
+    for venue in venues:
+        if name in (venue.name, venue.exchange_label):
+            return venue.exchange_label, timeframe or venue.timeframe
+    if not timeframe:
+        known = sorted({v.name or v.exchange_label for v in venues})
+        raise ExportError(
+            f"venue {name!r} is not configured here (venues: {known}): give its timeframe too"
+        )
+    return name, timeframe
 
 
 def summary_lines(results: Iterable[PairExport]) -> list[str]:

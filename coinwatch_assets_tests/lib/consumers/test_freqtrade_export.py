@@ -138,6 +138,12 @@ def test_cli_exports_a_selection_and_prints_a_summary(
     assert "no candles stored for exchange 'binance' and timeframe '1h'" in err
     assert main([*argv, "--timeframe", "5m", "--dest", str(dest), "--symbols", "BTC/USDT"]) == 1
     assert "['BTC/USDT']" in capsys.readouterr().err
+    # the configured venue's timeframe is the default; an unknown venue needs one
+    assert main([*argv, "--dest", str(dest), "--symbols", "ADA/BTC"]) == 0
+    assert "ADA_BTC-5m.feather: +" in capsys.readouterr().out
+    elsewhere = ["--url", database_url, "export", "freqtrade", "--venue", "nowhere"]
+    assert main([*elsewhere, "--dest", str(dest)]) == 1
+    assert "venue 'nowhere' is not configured here" in capsys.readouterr().err
 
 
 def test_a_foreign_file_is_refused_and_left_alone(storage: Storage, dest: Path) -> None:
