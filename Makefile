@@ -58,6 +58,7 @@ bench: install
 	$(BIN)/python benchmarks/fetch.py
 	$(BIN)/python benchmarks/coingecko.py
 	$(BIN)/python benchmarks/migrate.py
+	$(BIN)/python benchmarks/consumers.py
 
 clean:
 	rm -rf .dagster_home data .pytest_cache .ruff_cache

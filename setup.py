@@ -15,6 +15,8 @@ setup(
         "dagster-postgres>=0.29,<0.30",
         "dagster-docker>=0.29,<0.30",
         "pandas>=2.2",
+        # The freqtrade export writes Feather (Arrow IPC) files, as freqtrade's own handler.
+        "pyarrow>=14",
         "numpy>=1.26",
         # Indicators (RSI, EMA, MACD, Bollinger, SMA): TA-Lib's C library, bundled in its wheels.
         "TA-Lib>=0.6",

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from coinwatch_assets.defs.consumers import definitions as consumers
 from coinwatch_assets.defs.fundamentals import definitions as fundamentals
 from coinwatch_assets.defs.market import definitions as market
 from coinwatch_assets.defs.monitor import definitions as monitor
@@ -19,7 +20,7 @@ from coinwatch_assets.defs.storage import DatabaseResource
 from coinwatch_assets.defs.venues import VENUES
 from coinwatch_assets.lib.venues import Venue
 
-DOMAINS = (market, quality, fundamentals, news, monitor)
+DOMAINS = (market, quality, fundamentals, news, monitor, consumers)
 
 
 def build_definitions(venues: Sequence[Venue], database: DatabaseResource) -> dg.Definitions:

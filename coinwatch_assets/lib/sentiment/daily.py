@@ -14,12 +14,19 @@ ARTICLE_COLUMNS = [
     "scorer_version",
     "symbols",
     "crypto_relevant",
+    "scored_at",
 ]
 DAILY_COLUMNS = ["day", "symbol", "mean_score", "article_count", "label"]
 
 
-def score_articles(articles: pd.DataFrame, scorer: Scorer, matcher: SymbolMatcher) -> pd.DataFrame:
-    """One row per article: the headline's score and label, matched coins, crypto relevance."""
+def score_articles(
+    articles: pd.DataFrame,
+    scorer: Scorer,
+    matcher: SymbolMatcher,
+    scored_at: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """One row per article: the headline's score and label, matched coins, crypto relevance,
+    and when it was scored (`scored_at`, default now)."""
     if articles.empty:
         return pd.DataFrame(columns=ARTICLE_COLUMNS)
     # fillna: TimescaleDB's CSV read-back returns an empty summary as NaN.
@@ -37,6 +44,7 @@ def score_articles(articles: pd.DataFrame, scorer: Scorer, matcher: SymbolMatche
             "scorer_version": scorer.version,
             "symbols": [",".join(matcher.match(t)) for t in texts],
             "crypto_relevant": [matcher.is_crypto(t) for t in texts],
+            "scored_at": scored_at or pd.Timestamp.now(tz="UTC"),
         },
         columns=ARTICLE_COLUMNS,
     )

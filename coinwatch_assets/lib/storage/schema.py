@@ -153,6 +153,10 @@ def _sqlite_begin_immediate(engine: sa.Engine) -> None:
     def _connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None
         dbapi_conn.execute("PRAGMA busy_timeout=60000")
+        # Batch mode rebuilds a table (create a copy, drop, rename the copy back); SQLite's
+        # modern RENAME re-checks every view and fails while a view names the dropped table.
+        # The legacy rename leaves views alone, and they name the table that comes back.
+        dbapi_conn.execute("PRAGMA legacy_alter_table=ON")
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:

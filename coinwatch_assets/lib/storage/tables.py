@@ -311,6 +311,12 @@ article_sentiment = sa.Table(
     sa.Column("scorer_version", sa.Text, nullable=False),
     sa.Column("symbols", sa.Text, nullable=False, comment="matched coins, comma-separated"),
     sa.Column("crypto_relevant", sa.Boolean, nullable=False),
+    sa.Column(
+        "scored_at",
+        UTC_TS,
+        nullable=True,
+        comment="when the score was computed (NULL: scored before this was kept)",
+    ),
     sa.PrimaryKeyConstraint("article_id"),
 )
 
@@ -373,3 +379,19 @@ pipeline_errors = sa.Table(
 )
 TABLE_SPECS[pipeline_errors.name] = TableSpec(pipeline_errors)
 # --- end pipeline_errors --------------------------------------------------------------------
+
+# --- settings of the consumer views (latest_candles, latest_sentiment, coverage) --------------
+# One row (id = 1), created by the revision that created the views; users change it with
+# UPDATE (README, "Using the data"). Not an asset: nothing writes it but its users.
+view_settings = sa.Table(
+    "view_settings",
+    metadata,
+    sa.Column("id", sa.BigInteger, nullable=False, comment="always 1: one row"),
+    sa.Column(
+        "sentiment_stale_hours",
+        sa.Double,
+        nullable=False,
+        comment="latest_sentiment.stale: the latest article is older than this",
+    ),
+    sa.PrimaryKeyConstraint("id"),
+)
