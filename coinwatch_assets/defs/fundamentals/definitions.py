@@ -1,4 +1,4 @@
-"""The fundamentals domain's definitions (CoinGecko)."""
+"""The fundamentals domain's definitions (CoinGecko; CoinMarketCap when enabled)."""
 
 import os
 from collections.abc import Sequence
@@ -12,6 +12,8 @@ from coinwatch_assets.defs.fundamentals.checks import (
     market_metrics_expectations,
     market_metrics_vs_ohlcv,
 )
+from coinwatch_assets.defs.fundamentals.cmc_definitions import cmc_definitions
+from coinwatch_assets.defs.fundamentals.cmc_settings import fundamentals_providers
 from coinwatch_assets.defs.fundamentals.resources import CoinGeckoResource
 from coinwatch_assets.defs.fundamentals.schedules import (
     coin_ids_schedule,
@@ -53,8 +55,9 @@ def coingecko_resource() -> CoinGeckoResource:
 
 
 def definitions(venues: Sequence[Venue]) -> dg.Definitions:
-    """CoinGecko ids, metadata and hourly metrics with their checks and schedules."""
-    return dg.Definitions(
+    """CoinGecko ids, metadata and hourly metrics with their checks and schedules; the same
+    from CoinMarketCap (and its DEX pairs) when COINWATCH_FUNDAMENTALS lists it."""
+    coingecko = dg.Definitions(
         assets=[coin_ids, coin_metadata, market_metrics],
         asset_checks=[
             coin_ids_resolved,
@@ -65,3 +68,6 @@ def definitions(venues: Sequence[Venue]) -> dg.Definitions:
         schedules=[market_metrics_schedule, coin_metadata_schedule, coin_ids_schedule],
         resources={"coingecko": coingecko_resource()},
     )
+    if "coinmarketcap" not in fundamentals_providers():
+        return coingecko
+    return dg.Definitions.merge(coingecko, cmc_definitions())
