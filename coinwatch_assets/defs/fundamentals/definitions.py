@@ -14,6 +14,12 @@ from coinwatch_assets.defs.fundamentals.checks import (
 )
 from coinwatch_assets.defs.fundamentals.cmc_definitions import cmc_definitions
 from coinwatch_assets.defs.fundamentals.cmc_settings import fundamentals_providers
+from coinwatch_assets.defs.fundamentals.market_info import (
+    coingecko_exchanges,
+    coingecko_exchanges_schedule,
+    coingecko_trending,
+    coingecko_trending_schedule,
+)
 from coinwatch_assets.defs.fundamentals.resources import CoinGeckoResource
 from coinwatch_assets.defs.fundamentals.schedules import (
     coin_ids_schedule,
@@ -58,14 +64,20 @@ def definitions(venues: Sequence[Venue]) -> dg.Definitions:
     """CoinGecko ids, metadata and hourly metrics with their checks and schedules; the same
     from CoinMarketCap (and its DEX pairs) when COINWATCH_FUNDAMENTALS lists it."""
     coingecko = dg.Definitions(
-        assets=[coin_ids, coin_metadata, market_metrics],
+        assets=[coin_ids, coin_metadata, market_metrics, coingecko_trending, coingecko_exchanges],
         asset_checks=[
             coin_ids_resolved,
             coin_metadata_expectations,
             market_metrics_expectations,
             market_metrics_vs_ohlcv,
         ],
-        schedules=[market_metrics_schedule, coin_metadata_schedule, coin_ids_schedule],
+        schedules=[
+            market_metrics_schedule,
+            coin_metadata_schedule,
+            coin_ids_schedule,
+            coingecko_trending_schedule,
+            coingecko_exchanges_schedule,
+        ],
         resources={"coingecko": coingecko_resource()},
     )
     if "coinmarketcap" not in fundamentals_providers():
