@@ -10,7 +10,8 @@ and 403 (1006) error bodies. Each answer's `status.credit_count` follows CMC's p
 100 coins of quotes/info, 1 per 200 of listings) and is remembered in `credits_sent`.
 1001/1008-1011 bodies have no real capture: they are the recorded error shape with CMC's
 documented codes and messages. `echo_key` makes error messages repeat the key that was sent
-(servers do), for redaction tests. `/v4/dex/...` lives in :mod:`cmc_dex`.
+(servers do), for redaction tests. `/v4/dex/spot-pairs/latest` answers come from :mod:`cmc_dex`:
+no real capture of them exists, their shape is CMC's documented one.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ import copy
 import json
 import math
 import threading
+from datetime import UTC, datetime
 from functools import cache
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from coinwatch_assets_tests.emulators import cmc_dex
 from coinwatch_assets_tests.emulators.loopback import ServedOnLoopback
 from coinwatch_assets_tests.shared_data import shared_path
 
@@ -128,6 +131,13 @@ class CoinMarketCapEmulator(ServedOnLoopback):
             }
         if path == "/v2/cryptocurrency/info":
             return self._info(query)
+        if path == "/v4/dex/spot-pairs/latest":
+            updated = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            data = cmc_dex.spot_pairs(
+                query.get("network_slug", ""), int(query.get("limit", 100)), updated
+            )
+            name = "v1_listings_latest_2021-10-24.json"  # the status object's shape
+            return 200, {"status": self._status(1, name), "data": data}
         return 404, {"status": {"error_code": 404, "error_message": "Not found", "credit_count": 0}}
 
     def _map(self, query: dict[str, str]) -> tuple[int, Any]:

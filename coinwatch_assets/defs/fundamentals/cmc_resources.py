@@ -29,6 +29,18 @@ class CoinMarketCapResource(dg.ConfigurableResource):
     # Cross-provider check: CMC vs CoinGecko price and market cap of the same coin and hour.
     price_tolerance: float = 0.02
     market_cap_tolerance: float = 0.10
+    # CMC DEX: comma-separated network slugs whose latest spot pairs `dex_pairs` keeps.
+    dex_networks: str = "ethereum"
+    dex_pairs_per_network: int = 100
+
+    def networks(self) -> list[str]:
+        names = [n.strip().lower() for n in self.dex_networks.split(",") if n.strip()]
+        if not names:
+            raise ValueError(
+                "COINMARKETCAP_DEX_NETWORKS names no network: give CMC network slugs, "
+                "e.g. ethereum,solana"
+            )
+        return list(dict.fromkeys(names))
 
     def overrides(self) -> dict[str, str]:
         try:

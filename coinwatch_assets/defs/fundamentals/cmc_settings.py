@@ -15,6 +15,7 @@ _FIELDS = {
     "COINMARKETCAP_MONTHLY_CREDITS": ("monthly_credits", True),
     "COINMARKETCAP_CALLS_PER_MINUTE": ("calls_per_minute", True),
     "COINMARKETCAP_ID_OVERRIDES": ("id_overrides", False),
+    "COINMARKETCAP_DEX_NETWORKS": ("dex_networks", False),
 }
 
 

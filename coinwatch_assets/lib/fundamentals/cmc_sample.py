@@ -9,6 +9,7 @@ No credits are spent and the ledger is not touched.
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from coinwatch_assets.lib.fundamentals.cmc_dex import DEX_PATH, USD_CONVERT_ID
 from coinwatch_assets.lib.fundamentals.cmc_errors import CmcAnswerError
 from coinwatch_assets.lib.fundamentals.sample import _COINS, SampleCoinGecko
 
@@ -61,6 +62,8 @@ class SampleCoinMarketCap:
             return {i: self._quote(i) for i in ids}
         if path == "/v2/cryptocurrency/info":
             return {i: self._info(i) for i in ids}
+        if path == DEX_PATH:
+            return self._dex(str(params.get("network_slug", "")))
         raise CmcAnswerError(f"the sample CoinMarketCap does not serve {path}")
 
     def _map(self) -> list[dict[str, Any]]:
@@ -100,3 +103,21 @@ class SampleCoinMarketCap:
             "urls": {"website": [f"https://{gecko}.example.org"]},
             "platform": None, "date_added": "2017-01-01T00:00:00.000Z", "date_launched": None,
         }  # fmt: skip
+
+    def _dex(self, network: str) -> list[dict[str, Any]]:
+        hour = self._gecko.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+        eth = self._gecko.price("ethereum", hour)
+        sol = self._gecko.price("solana", hour)
+        pairs = {
+            "ethereum": [("uniswap-v3", "WETH", "USDC", eth), ("uniswap-v2", "WETH", "USDT", eth)],
+            "solana": [("raydium", "SOL", "USDC", sol)],
+        }.get(network, [])
+        updated = _iso(self._gecko.now())
+        return [
+            {"contract_address": f"sample-{network}-{i}", "network_slug": network,
+             "dex_slug": dex, "base_asset_symbol": base, "quote_asset_symbol": quote,
+             "last_updated": updated,
+             "quote": [{"convert_id": USD_CONVERT_ID, "price": price, "volume_24h": price * 1e4,
+                        "liquidity": price * 5e4, "percent_change_price_24h": 0.5}]}
+            for i, (dex, base, quote, price) in enumerate(pairs)
+        ]  # fmt: skip

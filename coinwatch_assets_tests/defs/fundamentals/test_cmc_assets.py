@@ -14,7 +14,9 @@ from coinwatch_assets.defs.fundamentals.cmc_checks import (
     cmc_ids_resolved,
     market_metrics_cross_provider,
 )
+from coinwatch_assets.defs.fundamentals.cmc_dex import dex_pairs, dex_pairs_partitions
 from coinwatch_assets.defs.fundamentals.cmc_resources import CoinMarketCapResource
+from coinwatch_assets.defs.fundamentals.resources import CoinGeckoResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 from coinwatch_assets.lib.fundamentals.cmc_credits import CreditLedger, month_of
 from coinwatch_assets.lib.storage.schema import upgrade_database
@@ -173,3 +175,50 @@ def test_an_echoed_key_never_reaches_the_instance(
         assert stored and not any(wrong.encode() in blob for blob in stored)
         for record in instance.get_run_records():
             assert not any(wrong in str(e) for e in instance.all_logs(record.dagster_run.run_id))
+
+
+def test_dex_pairs_of_each_network_from_the_emulator(
+    emulator, cmc_emulator, sqlite_url, instance, monkeypatch
+):
+    resources = make_resources(emulator, cmc_emulator, sqlite_url, monkeypatch)
+    resources["coinmarketcap"] = cmc(cmc_emulator, dex_networks="ethereum, solana")
+    key = dex_pairs_partitions.get_partition_key_for_timestamp(datetime.now(UTC).timestamp())
+    for _ in range(2):  # a re-run of the slot replaces it
+        assert run([dex_pairs], resources, instance, partition_key=key).success
+    rows = resources["database"].read("dex_pairs")
+    assert rows["network"].value_counts().to_dict() == {"ethereum": 3, "solana": 2}
+    weth = rows[rows["base_symbol"] == "WETH"].iloc[0]
+    assert (weth["dex"], weth["quote_symbol"], weth["price"]) == ("uniswap-v3", "USDC", 3500.0)
+    assert ledger_credits(sqlite_url) == sum(cmc_emulator.credits_sent) == 4
+
+
+def test_the_offline_sample_fills_every_cmc_asset_and_the_providers_agree(sqlite_url, instance):
+    database = DatabaseResource(url=sqlite_url)
+    seed_markets(database, ["BTC", "ETH", "SOL"])
+    resources = {
+        "coingecko": CoinGeckoResource(source="sample"),
+        "coinmarketcap": CoinMarketCapResource(source="sample", live_grace_minutes=61),
+        "database": database,
+        "io_manager": CoinwatchIOManager(database=database),
+    }
+    assert run([coin_ids, cmc_ids], resources, instance).success
+    ids = database.read("cmc_ids").set_index("ticker")
+    assert ids.loc["SOL", ["cmc_id", "status"]].tolist() == ["5426", "override"]
+    hour = hour_key(last_closed_hour())
+    assert run([market_metrics], resources, instance, partition_key=hour).success
+    result = run(
+        [cmc_market_metrics, market_metrics, market_metrics_cross_provider],
+        resources,
+        instance,
+        partition_key=hour,
+        selection=dg.AssetSelection.assets(cmc_market_metrics)
+        | dg.AssetSelection.checks(market_metrics_cross_provider),
+    )
+    check = next(iter(result.get_asset_check_evaluations()))
+    assert check.passed and check.metadata["compared"].value == 3
+    week = dg.WeeklyPartitionsDefinition(start_date="2017-01-01", day_offset=1, end_offset=1)
+    assert run([cmc_metadata], resources, instance, partition_key=week.get_last_partition_key())
+    slot = dex_pairs_partitions.get_partition_key_for_timestamp(datetime.now(UTC).timestamp())
+    assert run([dex_pairs], resources, instance, partition_key=slot).success
+    assert len(database.read("cmc_metadata")) == 3 and len(database.read("dex_pairs")) == 2
+    assert ledger_credits(sqlite_url) == 0  # the sample spends no credits
