@@ -21,7 +21,7 @@ _FIELDS = {
 
 def fundamentals_providers() -> tuple[str, ...]:
     """COINWATCH_FUNDAMENTALS (default `coingecko`); the offline sample runs every provider."""
-    raw = os.environ.get("COINWATCH_FUNDAMENTALS", "coingecko")
+    raw = os.environ.get("COINWATCH_FUNDAMENTALS") or "coingecko"
     names = tuple(dict.fromkeys(p.strip().lower() for p in raw.split(",") if p.strip()))
     unknown = [p for p in names if p not in PROVIDERS]
     if unknown or "coingecko" not in names:
