@@ -133,6 +133,7 @@ def print_news_summary(result, database) -> bool:
 def run_fundamentals(job, instance, database, quiet, day) -> bool:
     """coin_ids, `day`'s 24 hours of market_metrics and this week's coin_metadata (sample)."""
     import dagster as dg
+    from demo_market_info import print_checks
 
     from coinwatch_assets.defs.fundamentals.partitions import coin_metadata_partitions
 
@@ -166,10 +167,7 @@ def run_fundamentals(job, instance, database, quiet, day) -> bool:
     print(f"coin_ids: {ids['coin_id'].notna().sum()} of {len(ids)} tickers mapped")
     for table in ("market_metrics", "coin_metadata"):
         print(f"{table}: {len(database.read(table))} rows")
-    for result in results:
-        for check in result.get_asset_check_evaluations():
-            verdict = "passed" if check.passed else f"failed ({check.severity.value})"
-            print(f"{check.check_name}: {verdict}")
+    print_checks(results)
     return all(r.success for r in results)
 
 

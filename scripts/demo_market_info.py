@@ -44,8 +44,12 @@ def run_market_info(dg, job, instance, database, quiet) -> bool:
         print(f"market_metrics {hour} from {provider}: {len(rows)} rows")
     for table in ("cmc_metadata", "dex_pairs", "coingecko_trending", "coingecko_exchanges"):
         print(f"{table}: {len(database.read(table))} rows")
+    print_checks(results)
+    return all(r.success for r in results)
+
+
+def print_checks(results) -> None:
     for result in results:
         for check in result.get_asset_check_evaluations():
             verdict = "passed" if check.passed else f"failed ({check.severity.value})"
             print(f"{check.check_name}: {verdict}")
-    return all(r.success for r in results)

@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from coinwatch_assets.defs.fundamentals.assets import coin_ids, coin_metadata, market_metrics
+from coinwatch_assets.defs.fundamentals.current import unresolved_tickers
 from coinwatch_assets.defs.fundamentals.partitions import (
     coin_metadata_partitions,
     market_metrics_partitions,
@@ -51,22 +52,7 @@ def _gx_result(rows: int, evaluated: int, failures: list[Failure]) -> dg.AssetCh
 
 @dg.asset_check(asset=coin_ids, description="Every tracked ticker maps to one CoinGecko id.")
 def coin_ids_resolved(database: DatabaseResource) -> dg.AssetCheckResult:
-    table = database.read("coin_ids")
-    unresolved = table[table["coin_id"].isna()]
-    return dg.AssetCheckResult(
-        passed=unresolved.empty,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "unresolved": len(unresolved),
-            "tickers": dg.MetadataValue.json(
-                [
-                    {"ticker": r.ticker, "status": r.status, "candidates": r.candidates}
-                    for r in unresolved.itertuples()
-                ]
-            ),
-            "fix": "add TICKER=coin-id to COINGECKO_ID_OVERRIDES for each one you want tracked",
-        },
-    )
+    return unresolved_tickers(database.read("coin_ids"), "coin_id", "COINGECKO_ID_OVERRIDES")
 
 
 def _hours_window(keys: list[str]) -> tuple[datetime, datetime]:

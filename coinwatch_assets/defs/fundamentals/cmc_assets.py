@@ -7,6 +7,7 @@ import pandas as pd
 
 from coinwatch_assets.defs.fundamentals.assets import tracked_tickers
 from coinwatch_assets.defs.fundamentals.cmc_resources import CoinMarketCapResource
+from coinwatch_assets.defs.fundamentals.current import current_partition_start
 from coinwatch_assets.defs.fundamentals.partitions import (
     coin_metadata_partitions,
     market_metrics_partitions,
@@ -138,16 +139,10 @@ def cmc_metadata(
     database: DatabaseResource,
 ) -> pd.DataFrame:
     """Per coin and week, from CoinMarketCap info: name, slug, tags, description, platform."""
-    window = context.partition_time_window
-    now = datetime.now(UTC)
-    if not window.start <= now < window.end:
-        raise dg.Failure(
-            f"cmc_metadata {context.partition_key}: only the current week can be fetched; "
-            "CoinMarketCap's info describes a coin as it is now (nothing was written)."
-        )
+    week = current_partition_start(context, "CoinMarketCap's info")
     ids = mapped_cmc_ids(database)
     with coinmarketcap.client(database.storage()) as client:
-        rows = fetch_info(client, list(ids), window.start.astimezone(UTC), now)
+        rows = fetch_info(client, list(ids), week, datetime.now(UTC))
         spent = _spent(client)
     context.add_output_metadata({"coins": len(rows), **spent})
     return rows

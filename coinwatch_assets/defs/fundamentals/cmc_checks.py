@@ -5,6 +5,7 @@ import dagster as dg
 from coinwatch_assets.defs.fundamentals.assets import market_metrics
 from coinwatch_assets.defs.fundamentals.cmc_assets import cmc_ids, cmc_market_metrics
 from coinwatch_assets.defs.fundamentals.cmc_resources import CoinMarketCapResource
+from coinwatch_assets.defs.fundamentals.current import unresolved_tickers
 from coinwatch_assets.defs.fundamentals.partitions import market_metrics_partitions
 from coinwatch_assets.defs.storage import DatabaseResource, partition_slice
 from coinwatch_assets.lib.fundamentals.provider_check import provider_divergences
@@ -13,22 +14,7 @@ from coinwatch_assets.lib.storage.tables import table_spec
 
 @dg.asset_check(asset=cmc_ids, description="Every tracked ticker maps to one CoinMarketCap id.")
 def cmc_ids_resolved(database: DatabaseResource) -> dg.AssetCheckResult:
-    table = database.read("cmc_ids")
-    unresolved = table[table["cmc_id"].isna()]
-    return dg.AssetCheckResult(
-        passed=unresolved.empty,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "unresolved": len(unresolved),
-            "tickers": dg.MetadataValue.json(
-                [
-                    {"ticker": r.ticker, "status": r.status, "candidates": r.candidates}
-                    for r in unresolved.itertuples()
-                ]
-            ),
-            "fix": "add TICKER=cmc-id to COINMARKETCAP_ID_OVERRIDES for each one you want tracked",
-        },
-    )
+    return unresolved_tickers(database.read("cmc_ids"), "cmc_id", "COINMARKETCAP_ID_OVERRIDES")
 
 
 @dg.asset_check(

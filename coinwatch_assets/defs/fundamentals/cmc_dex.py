@@ -1,11 +1,10 @@
 """`dex_pairs`: CoinMarketCap DEX latest spot pairs of the configured networks, every 5 min."""
 
-from datetime import UTC, datetime
-
 import dagster as dg
 import pandas as pd
 
 from coinwatch_assets.defs.fundamentals.cmc_resources import CoinMarketCapResource
+from coinwatch_assets.defs.fundamentals.current import current_partition_start
 from coinwatch_assets.defs.storage import DatabaseResource, table_metadata
 from coinwatch_assets.defs.venues import START_DATE
 from coinwatch_assets.lib.fundamentals.cmc_dex import DEX_COLUMNS, DEX_PATH, dex_rows
@@ -33,13 +32,7 @@ def dex_pairs(
     database: DatabaseResource,
 ) -> pd.DataFrame:
     """Latest DEX spot pairs per network (CMC DEX): price, 24h volume, liquidity (USD)."""
-    window = context.partition_time_window
-    if not window.start <= datetime.now(UTC) < window.end:
-        raise dg.Failure(
-            f"dex_pairs {context.partition_key}: only the current 5-minute slot can be fetched "
-            "(the DEX API answers as it is now); nothing was written."
-        )
-    slot = window.start.astimezone(UTC)
+    slot = current_partition_start(context, "the CoinMarketCap DEX API")
     networks = coinmarketcap.networks()
     frames = []
     with coinmarketcap.client(database.storage()) as client:

@@ -1,10 +1,9 @@
 """CoinGecko market info: `coingecko_trending` (hourly) and `coingecko_exchanges` (daily)."""
 
-from datetime import UTC, datetime
-
 import dagster as dg
 import pandas as pd
 
+from coinwatch_assets.defs.fundamentals.current import current_partition_start
 from coinwatch_assets.defs.fundamentals.resources import CoinGeckoResource
 from coinwatch_assets.defs.storage import table_metadata
 from coinwatch_assets.defs.venues import START_DATE
@@ -21,16 +20,6 @@ exchanges_partitions = dg.DailyPartitionsDefinition(
 EXCHANGES_PER_PAGE = 250
 
 
-def _current(context: dg.AssetExecutionContext, what: str) -> datetime:
-    window = context.partition_time_window
-    if not window.start <= datetime.now(UTC) < window.end:
-        raise dg.Failure(
-            f"{what} {context.partition_key}: only the current one can be fetched; CoinGecko "
-            "answers as it is now, so a past one cannot be recovered (nothing was written)."
-        )
-    return window.start.astimezone(UTC)
-
-
 @dg.asset(
     group_name="fundamentals",
     partitions_def=trending_partitions,
@@ -42,7 +31,7 @@ def coingecko_trending(
     context: dg.AssetExecutionContext, coingecko: CoinGeckoResource
 ) -> pd.DataFrame:
     """CoinGecko's most searched coins, NFTs and categories of the hour (/search/trending)."""
-    hour = _current(context, "coingecko_trending")
+    hour = current_partition_start(context, "CoinGecko")
     with coingecko.client() as client:
         # the answer has been seen with stray Latin-1 bytes: read them, don't refuse the body
         rows = trending_rows(client.get("/search/trending", repair_text=True), hour)
@@ -70,7 +59,7 @@ def coingecko_exchanges(
     context: dg.AssetExecutionContext, coingecko: CoinGeckoResource
 ) -> pd.DataFrame:
     """Exchanges by CoinGecko trust score: country, year, trust, 24h BTC volume (/exchanges)."""
-    day = _current(context, "coingecko_exchanges")
+    day = current_partition_start(context, "CoinGecko")
     with coingecko.client() as client:
         body = client.get("/exchanges", {"per_page": EXCHANGES_PER_PAGE, "page": 1})
         calls = client.calls

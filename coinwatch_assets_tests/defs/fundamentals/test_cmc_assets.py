@@ -74,6 +74,18 @@ def run(assets, resources, instance, **kwargs):
     return dg.materialize(assets, resources=resources, instance=instance, **kwargs)
 
 
+def run_cmc_hour(resources, instance, hour: str):
+    """CMC's metrics of `hour` and the cross-provider check (CoinGecko's rows are stored)."""
+    return run(
+        [cmc_market_metrics, market_metrics, market_metrics_cross_provider],
+        resources,
+        instance,
+        partition_key=hour,
+        selection=dg.AssetSelection.assets(cmc_market_metrics)
+        | dg.AssetSelection.checks(market_metrics_cross_provider),
+    )
+
+
 def ledger_credits(url: str) -> int:
     return CreditLedger(DatabaseResource(url=url).storage()).used(month_of(datetime.now(UTC)))
 
@@ -97,14 +109,7 @@ def test_both_providers_fill_market_metrics_side_by_side_and_the_ledger_matches(
     hour = hour_key(last_closed_hour())
     assert run([coin_ids], resources, instance).success
     assert run([market_metrics], resources, instance, partition_key=hour).success
-    result = run(
-        [cmc_market_metrics, market_metrics, market_metrics_cross_provider],
-        resources,
-        instance,
-        partition_key=hour,
-        selection=dg.AssetSelection.assets(cmc_market_metrics)
-        | dg.AssetSelection.checks(market_metrics_cross_provider),
-    )
+    result = run_cmc_hour(resources, instance, hour)
     rows = resources["database"].read("market_metrics")
     by = rows.groupby("provider")["symbol"].apply(sorted).to_dict()
     assert by == {"coingecko": ["BTC", "ETH"], "coinmarketcap": ["ADA", "ATOM", "BTC", "ETH"]}
@@ -206,14 +211,7 @@ def test_the_offline_sample_fills_every_cmc_asset_and_the_providers_agree(sqlite
     assert ids.loc["SOL", ["cmc_id", "status"]].tolist() == ["5426", "override"]
     hour = hour_key(last_closed_hour())
     assert run([market_metrics], resources, instance, partition_key=hour).success
-    result = run(
-        [cmc_market_metrics, market_metrics, market_metrics_cross_provider],
-        resources,
-        instance,
-        partition_key=hour,
-        selection=dg.AssetSelection.assets(cmc_market_metrics)
-        | dg.AssetSelection.checks(market_metrics_cross_provider),
-    )
+    result = run_cmc_hour(resources, instance, hour)
     check = next(iter(result.get_asset_check_evaluations()))
     assert check.passed and check.metadata["compared"].value == 3
     week = dg.WeeklyPartitionsDefinition(start_date="2017-01-01", day_offset=1, end_offset=1)

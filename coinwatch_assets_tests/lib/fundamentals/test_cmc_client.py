@@ -17,20 +17,12 @@ from coinwatch_assets.lib.fundamentals.cmc_errors import (
     CmcLimitError,
     CmcUnavailable,
 )
-from coinwatch_assets.lib.fundamentals.guards import forget_guards
 from coinwatch_assets.lib.storage.schema import upgrade_database
 from coinwatch_assets.lib.storage.store import Storage
 from coinwatch_assets_tests.emulators.coinmarketcap import CoinMarketCapEmulator, recorded
 
 FAST = CmcPolicy(calls_per_minute=1000, timeout_seconds=5, max_attempts=3)
 QUOTES = "/v2/cryptocurrency/quotes/latest"
-
-
-@pytest.fixture(autouse=True)
-def fresh_guards() -> Iterator[None]:
-    forget_guards()
-    yield
-    forget_guards()
 
 
 @pytest.fixture
