@@ -17,6 +17,8 @@ from coinwatch_assets.defs.fundamentals.cmc_checks import (
 from coinwatch_assets.defs.fundamentals.cmc_dex import dex_pairs, dex_pairs_partitions
 from coinwatch_assets.defs.fundamentals.cmc_resources import CoinMarketCapResource
 from coinwatch_assets.defs.fundamentals.resources import CoinGeckoResource
+from coinwatch_assets.defs.monitor.failure_sensor import pipeline_failure_sensor
+from coinwatch_assets.defs.monitor.resources import AlertWebhookResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 from coinwatch_assets.lib.fundamentals.cmc_credits import CreditLedger, month_of
 from coinwatch_assets.lib.storage.schema import upgrade_database
@@ -180,6 +182,20 @@ def test_an_echoed_key_never_reaches_the_instance(
         assert stored and not any(wrong.encode() in blob for blob in stored)
         for record in instance.get_run_records():
             assert not any(wrong in str(e) for e in instance.all_logs(record.dagster_run.run_id))
+        # the run-failure monitor records the failure in pipeline_errors: without the key
+        run_failure = dg.DagsterEventType.RUN_FAILURE
+        (failed,) = [e for e in result.all_events if e.event_type == run_failure]
+        context = dg.build_run_status_sensor_context(
+            sensor_name="pipeline_failure_sensor",
+            dagster_event=failed,
+            dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(result.run_id),
+            resources={"database": resources["database"], "alert_webhook": AlertWebhookResource()},
+        ).for_run_failure()
+        pipeline_failure_sensor(context)
+        errors = resources["database"].read("pipeline_errors")
+        assert len(errors) and errors["message"].str.contains("1001").any()
+        assert not errors.astype(str).apply(lambda c: c.str.contains(wrong)).any().any()
 
 
 def test_dex_pairs_of_each_network_from_the_emulator(
