@@ -8,8 +8,9 @@ repair sensor and runs the re-fetches it requests, as the daemon would: a hole r
 unchanged is explained (`no_trades`) and the checks pass. Finally the freshness checks and
 `price_divergence_vs_beta` (beta quotes 3% above alpha: flagged, WARN); then the fundamentals
 from the offline CoinGecko (`coin_ids`, yesterday's hours of `market_metrics`, this week's
-`coin_metadata`) with their checks. Prints the story and the final state; `make dev` shows the
-same instance and data in the UI.
+`coin_metadata`) with their checks, and the offline CoinMarketCap beside it (cross-provider
+check), CMC DEX pairs, CoinGecko trending and exchanges (`demo_market_info`). Prints the story
+and the final state; `make dev` shows the same instance and data in the UI.
 """
 
 import os
@@ -47,6 +48,8 @@ def main() -> int:
     import logging
 
     logging.getLogger("dagster").setLevel(logging.WARNING)  # the sensor's own log lines
+
+    from demo_market_info import run_market_info
 
     from coinwatch_assets.definitions import VENUES, defs
 
@@ -91,6 +94,7 @@ def main() -> int:
     )
     print_summary(database, final, divergence)
     fundamentals_ok = run_fundamentals(job, instance, database, QUIET, today - timedelta(days=1))
+    fundamentals_ok = run_market_info(dg, job, instance, database, QUIET) and fundamentals_ok
     news = job.execute_in_process(
         instance=instance,
         asset_selection=[dg.AssetKey(k) for k in NEWS_ASSETS],
@@ -129,6 +133,7 @@ def print_news_summary(result, database) -> bool:
 def run_fundamentals(job, instance, database, quiet, day) -> bool:
     """coin_ids, `day`'s 24 hours of market_metrics and this week's coin_metadata (sample)."""
     import dagster as dg
+    from demo_market_info import print_checks
 
     from coinwatch_assets.defs.fundamentals.partitions import coin_metadata_partitions
 
@@ -162,10 +167,7 @@ def run_fundamentals(job, instance, database, quiet, day) -> bool:
     print(f"coin_ids: {ids['coin_id'].notna().sum()} of {len(ids)} tickers mapped")
     for table in ("market_metrics", "coin_metadata"):
         print(f"{table}: {len(database.read(table))} rows")
-    for result in results:
-        for check in result.get_asset_check_evaluations():
-            verdict = "passed" if check.passed else f"failed ({check.severity.value})"
-            print(f"{check.check_name}: {verdict}")
+    print_checks(results)
     return all(r.success for r in results)
 
 

@@ -193,6 +193,10 @@ class CoinGeckoEmulator(ServedOnLoopback):
             return 200, bodies.coins_list(coins, include)
         if parts == ["coins", "markets"]:
             return self._markets(coins, query, now)
+        if parts == ["exchanges"]:
+            return 200, bodies.recorded("GetExchanges.json")
+        if parts == ["search", "trending"]:  # the real capture is the raw body: fault non_utf8
+            return 200, bodies.recorded("GetTrendingSearches.json")
         if len(parts) >= 2 and parts[0] == "coins":
             coin = self.coins.get(parts[1])
             if coin is None:

@@ -54,6 +54,13 @@ def test_demo_finds_and_repairs_holes_and_flags_the_divergence(tmp_path: Path) -
     assert "market_metrics_expectations: passed" in out
     assert "market_metrics_vs_ohlcv: failed (WARN)" in out
     assert "coin_metadata_expectations: passed" in out
+    # the offline CoinMarketCap beside CoinGecko (0.3% apart: the cross-provider check agrees),
+    # CMC DEX pairs, CoinGecko trending and exchanges
+    assert "cmc_ids: 3 of 3 tickers mapped" in out
+    assert re.search(r"market_metrics \S+ from coinmarketcap: 3 rows", out)
+    assert "market_metrics_cross_provider: passed" in out
+    for table, rows in (("dex_pairs", 2), ("coingecko_trending", 10), ("coingecko_exchanges", 5)):
+        assert f"{table}: {rows} rows" in out
     # News: 4 sample headlines a day, scored, and a sentiment row per coin and day named.
     assert "news (sample source): 12 articles" in out
     coins = set(

@@ -24,6 +24,7 @@ from coinwatch_assets.lib.fundamentals.parse import (
 from coinwatch_assets.lib.storage.tables import table_spec
 
 POOL = "coingecko"
+PROVIDER = "coingecko"  # this asset's rows of market_metrics (CoinMarketCap writes its own)
 DETAIL_PARAMS = {
     "localization": "false",
     "tickers": "false",
@@ -102,7 +103,7 @@ def _hours(context: dg.AssetExecutionContext) -> list[datetime]:
     partitions_def=market_metrics_partitions,
     # a week of hours is one run and one market_chart/range call per coin
     backfill_policy=dg.BackfillPolicy.single_run(),
-    metadata=table_metadata("market_metrics"),
+    metadata=table_metadata("market_metrics", provider=PROVIDER),
     deps=[coin_ids],
     pool=POOL,
     kinds={"python", "sql"},
@@ -127,7 +128,9 @@ def market_metrics(
     spec = table_spec("market_metrics")
     stored = database.read(
         "market_metrics",
-        partition_slice(spec, "market_metrics", market_metrics_partitions, context.partition_keys),
+        partition_slice(
+            spec, "market_metrics", market_metrics_partitions, context.partition_keys
+        ).pinned({"provider": PROVIDER}),
     )
     rows, kept = keep_live_rows(fetched.rows, stored)
     meta: dict[str, object] = {
@@ -145,7 +148,7 @@ def market_metrics(
         # market_chart/range only knows price, cap and volume: say what is NULL and why
         meta["null_in_past_hours"] = ", ".join(PAST_HOUR_NULL_COLUMNS)
     context.add_output_metadata(meta)
-    return rows
+    return rows.assign(provider=PROVIDER)
 
 
 @dg.asset(

@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from coinwatch_assets.defs.fundamentals.assets import coin_ids, coin_metadata, market_metrics
+from coinwatch_assets.defs.fundamentals.current import unresolved_tickers
 from coinwatch_assets.defs.fundamentals.partitions import (
     coin_metadata_partitions,
     market_metrics_partitions,
@@ -25,7 +26,10 @@ from coinwatch_assets.lib.storage.tables import table_spec
 
 
 def _read(database: DatabaseResource, table: str, pdef, keys: list[str]) -> pd.DataFrame:
-    return database.read(table, partition_slice(table_spec(table), table, pdef, keys))
+    where = partition_slice(table_spec(table), table, pdef, keys)
+    if table == "market_metrics":  # CoinGecko's rows; CoinMarketCap's have their own checks
+        where = where.pinned({"provider": "coingecko"})
+    return database.read(table, where)
 
 
 def _gx_result(rows: int, evaluated: int, failures: list[Failure]) -> dg.AssetCheckResult:
@@ -48,22 +52,7 @@ def _gx_result(rows: int, evaluated: int, failures: list[Failure]) -> dg.AssetCh
 
 @dg.asset_check(asset=coin_ids, description="Every tracked ticker maps to one CoinGecko id.")
 def coin_ids_resolved(database: DatabaseResource) -> dg.AssetCheckResult:
-    table = database.read("coin_ids")
-    unresolved = table[table["coin_id"].isna()]
-    return dg.AssetCheckResult(
-        passed=unresolved.empty,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "unresolved": len(unresolved),
-            "tickers": dg.MetadataValue.json(
-                [
-                    {"ticker": r.ticker, "status": r.status, "candidates": r.candidates}
-                    for r in unresolved.itertuples()
-                ]
-            ),
-            "fix": "add TICKER=coin-id to COINGECKO_ID_OVERRIDES for each one you want tracked",
-        },
-    )
+    return unresolved_tickers(database.read("coin_ids"), "coin_id", "COINGECKO_ID_OVERRIDES")
 
 
 def _hours_window(keys: list[str]) -> tuple[datetime, datetime]:

@@ -1,4 +1,4 @@
-"""The fundamentals domain's definitions (CoinGecko)."""
+"""The fundamentals domain's definitions (CoinGecko; CoinMarketCap when enabled)."""
 
 import math
 import os
@@ -13,6 +13,14 @@ from coinwatch_assets.defs.fundamentals.checks import (
     coin_metadata_expectations,
     market_metrics_expectations,
     market_metrics_vs_ohlcv,
+)
+from coinwatch_assets.defs.fundamentals.cmc_definitions import cmc_definitions
+from coinwatch_assets.defs.fundamentals.cmc_settings import fundamentals_providers
+from coinwatch_assets.defs.fundamentals.market_info import (
+    coingecko_exchanges,
+    coingecko_exchanges_schedule,
+    coingecko_trending,
+    coingecko_trending_schedule,
 )
 from coinwatch_assets.defs.fundamentals.resources import CoinGeckoResource
 from coinwatch_assets.defs.fundamentals.schedules import (
@@ -71,15 +79,25 @@ def coingecko_resource() -> CoinGeckoResource:
 
 
 def definitions(venues: Sequence[Venue]) -> dg.Definitions:
-    """CoinGecko ids, metadata and hourly metrics with their checks and schedules."""
-    return dg.Definitions(
-        assets=[coin_ids, coin_metadata, market_metrics],
+    """CoinGecko ids, metadata and hourly metrics with their checks and schedules; the same
+    from CoinMarketCap (and its DEX pairs) when COINWATCH_FUNDAMENTALS lists it."""
+    coingecko = dg.Definitions(
+        assets=[coin_ids, coin_metadata, market_metrics, coingecko_trending, coingecko_exchanges],
         asset_checks=[
             coin_ids_resolved,
             coin_metadata_expectations,
             market_metrics_expectations,
             market_metrics_vs_ohlcv,
         ],
-        schedules=[market_metrics_schedule, coin_metadata_schedule, coin_ids_schedule],
+        schedules=[
+            market_metrics_schedule,
+            coin_metadata_schedule,
+            coin_ids_schedule,
+            coingecko_trending_schedule,
+            coingecko_exchanges_schedule,
+        ],
         resources={"coingecko": coingecko_resource()},
     )
+    if "coinmarketcap" not in fundamentals_providers():
+        return coingecko
+    return dg.Definitions.merge(coingecko, cmc_definitions())

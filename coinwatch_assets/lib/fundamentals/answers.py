@@ -13,6 +13,7 @@ from coinwatch_assets.lib.fundamentals.errors import (
     CoinGeckoConfigError,
     CoinGeckoTransientError,
 )
+from coinwatch_assets.lib.fundamentals.mixed_text import decode_mixed
 
 # Cloudflare's block page says "error code: 1020" (HTML or plain text, status 403).
 _CDN_BLOCK = re.compile(rb"error code:?\s*1020|Error 1020", re.IGNORECASE)
@@ -49,11 +50,12 @@ def _error_code(body: Any) -> tuple[int | None, str]:
     return None, str(error) if error is not None else ""
 
 
-def decode_json(response: httpx.Response, what: str) -> Any:
-    """The body as JSON; truncated or non-UTF-8 bodies raise a CoinGeckoBodyError."""
+def decode_json(response: httpx.Response, what: str, repair: bool = False) -> Any:
+    """The body as JSON; truncated or non-UTF-8 bodies raise a CoinGeckoBodyError (`repair`:
+    stray non-UTF-8 bytes are read as cp1252 instead, see :mod:`mixed_text`)."""
     raw = response.content
     try:
-        text = raw.decode("utf-8")
+        text = decode_mixed(raw)[0] if repair else raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CoinGeckoBodyError(
             f"CoinGecko answered {what} with a body that is not valid UTF-8 (byte "
@@ -73,7 +75,7 @@ def decode_json(response: httpx.Response, what: str) -> Any:
         ) from None
 
 
-def check_answer(response: httpx.Response, what: str) -> Any:
+def check_answer(response: httpx.Response, what: str, repair: bool = False) -> Any:
     """JSON of a good answer; else the clear error its status and error code call for."""
     status = response.status_code
     if status == 429:
@@ -90,7 +92,7 @@ def check_answer(response: httpx.Response, what: str) -> Any:
     if status == 403 and _CDN_BLOCK.search(response.content[:4096]):
         raise CoinGeckoConfigError(f"{what}: {FIXES[1020]}")
     if status < 400:
-        return decode_json(response, what)
+        return decode_json(response, what, repair)
     try:
         body = json.loads(response.content.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):

@@ -103,7 +103,7 @@ class CoinGeckoClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _once(self, path: str, params: dict[str, Any] | None) -> Any:
+    def _once(self, path: str, params: dict[str, Any] | None, repair: bool = False) -> Any:
         what = f"GET {path}"
         self.budget.acquire(self._sleep)
         self.calls += 1
@@ -118,7 +118,7 @@ class CoinGeckoClient:
             raise CoinGeckoTransientError(
                 f"connection to CoinGecko failed for {what}: {type(exc).__name__}: {exc}"
             ) from None
-        return check_answer(response, what)
+        return check_answer(response, what, repair)
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         backoff = tenacity.wait_exponential_jitter(
@@ -130,8 +130,13 @@ class CoinGeckoClient:
             backoff = max(backoff, min(retry_after, self.policy.max_retry_after_seconds))
         return backoff
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """The JSON answer of `GET <root><path>`; a CoinGeckoError says why there is none."""
+    def get(
+        self, path: str, params: dict[str, Any] | None = None, *, repair_text: bool = False
+    ) -> Any:
+        """The JSON answer of `GET <root><path>`; a CoinGeckoError says why there is none.
+
+        `repair_text`: stray non-UTF-8 bytes are read as cp1252 (`/search/trending` sends them).
+        """
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.policy.max_attempts),
             wait=self._wait,
@@ -141,7 +146,7 @@ class CoinGeckoClient:
             reraise=True,
         )
         try:
-            return retrying(self.breaker.call, self._once, path, params)
+            return retrying(self.breaker.call, self._once, path, params, repair_text)
         except pybreaker.CircuitBreakerError:
             raise CoinGeckoUnavailable(
                 f"CoinGecko circuit breaker is open for {self.root}: {self.policy.breaker_failures}"

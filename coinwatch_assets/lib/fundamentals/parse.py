@@ -22,6 +22,7 @@ PAST_HOUR_NULL_COLUMNS = [
 METADATA_COLUMNS = [
     "coin_id", "week", "symbol", "name", "categories", "description", "homepage",
     "genesis_date", "hashing_algorithm", "platforms", "last_updated", "fetched_at",
+    "sentiment_votes_up_pct", "sentiment_votes_down_pct",
 ]  # fmt: skip
 
 
@@ -153,6 +154,13 @@ def _genesis(value: Any) -> date | None:
         return None
 
 
+def _percent(value: Any) -> float | None:
+    """A community vote share in [0, 100]; anything else (null, text, 120) is not a share."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 <= value <= 100 else None
+
+
 def metadata_row(body: Any, asked_id: str, week: datetime, fetched_at: datetime) -> dict:
     """`/coins/{id}` -> one coin_metadata row; an answer about another coin is refused."""
     what = f"GET /coins/{asked_id}"
@@ -174,4 +182,6 @@ def metadata_row(body: Any, asked_id: str, week: datetime, fetched_at: datetime)
         "platforms": _platforms(body),
         "last_updated": _ts(body.get("last_updated")),
         "fetched_at": fetched_at,
+        "sentiment_votes_up_pct": _percent(body.get("sentiment_votes_up_percentage")),
+        "sentiment_votes_down_pct": _percent(body.get("sentiment_votes_down_percentage")),
     }

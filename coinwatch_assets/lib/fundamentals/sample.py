@@ -8,6 +8,7 @@ decoy, so ETH is ambiguous without its (default) override, as it is on the real 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from coinwatch_assets.lib.fundamentals import market_info_sample
 from coinwatch_assets.lib.fundamentals.errors import CoinGeckoAnswerError
 from coinwatch_assets.lib.sources.sample import SAMPLE_MARKETS, SampleSource
 
@@ -61,10 +62,15 @@ class SampleCoinGecko:
             return _BASE_PRICE[ticker]
         return float(frame["close"].iloc[-1])
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+    def get(self, path: str, params: dict[str, Any] | None = None, **_: Any) -> Any:
         self.calls += 1
         params = params or {}
         parts = [p for p in path.split("/") if p]
+        if parts == ["search", "trending"]:
+            hour = self._hour_before(self.now())
+            return market_info_sample.trending(_COINS, lambda coin: self.price(coin, hour))
+        if parts == ["exchanges"]:
+            return market_info_sample.exchanges()
         if parts == ["coins", "list"]:
             listed = [{"id": i, "symbol": c[0].lower(), "name": c[1]} for i, c in _COINS.items()]
             return listed + _DECOYS
@@ -123,6 +129,8 @@ class SampleCoinGecko:
             "hashing_algorithm": algorithm,
             "platforms": {"": ""} if coin_id != "tron" else {"ethereum": "0x" + "e1" * 20},
             "last_updated": _iso(self.now() - timedelta(minutes=5)),
+            "sentiment_votes_up_percentage": 80.0 - len(name),
+            "sentiment_votes_down_percentage": 20.0 + len(name),
         }
 
     def _chart(self, coin_id: str, start_s: float, end_s: float) -> dict[str, Any]:

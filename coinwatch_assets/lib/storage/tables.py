@@ -238,6 +238,15 @@ coin_metadata = sa.Table(
     sa.Column("platforms", sa.Text, nullable=False, comment="JSON {platform: contract address}"),
     sa.Column("last_updated", UTC_TS, nullable=True, comment="CoinGecko's last update"),
     sa.Column("fetched_at", UTC_TS, nullable=False),
+    sa.Column(
+        "sentiment_votes_up_pct", PRICE, nullable=True, comment="CoinGecko community votes up, %"
+    ),
+    sa.Column(
+        "sentiment_votes_down_pct",
+        PRICE,
+        nullable=True,
+        comment="CoinGecko community votes down, %",
+    ),
     sa.PrimaryKeyConstraint("coin_id", "week"),
 )
 
@@ -265,17 +274,28 @@ market_metrics = sa.Table(
         "source",
         sa.Text,
         nullable=False,
-        comment="coins/markets (all columns) | market_chart/range (price, cap, volume)",
+        comment="endpoint: coins/markets (all columns) | market_chart/range (price, cap, "
+        "volume) | quotes/latest (CoinMarketCap)",
     ),
-    sa.PrimaryKeyConstraint("coin_id", "ts"),
+    sa.Column(
+        "provider",
+        sa.Text,
+        nullable=False,
+        comment="coingecko | coinmarketcap (coin_id is that provider's id)",
+    ),
+    sa.PrimaryKeyConstraint("provider", "coin_id", "ts"),
 )
 
 TABLE_SPECS.update(
     {
         "coin_ids": TableSpec(coin_ids),
         "coin_metadata": TableSpec(coin_metadata, time_column="week"),
+        # each provider's asset writes (and replaces) only its own rows
         "market_metrics": TableSpec(
-            market_metrics, time_column="ts", chunk_interval=timedelta(days=7)
+            market_metrics,
+            time_column="ts",
+            chunk_interval=timedelta(days=7),
+            pinned_columns=("provider",),
         ),
     }
 )
@@ -395,3 +415,115 @@ view_settings = sa.Table(
     ),
     sa.PrimaryKeyConstraint("id"),
 )
+
+
+# --- fundamentals II: CoinMarketCap, CoinMarketCap DEX, CoinGecko trending and exchanges -----
+# Credits spent per calendar month (UTC), fed by every CoinMarketCap answer's
+# status.credit_count; one row per month, incremented in place by every process.
+cmc_credit_ledger = sa.Table(
+    "cmc_credit_ledger",
+    metadata,
+    sa.Column("month", sa.Text, nullable=False, comment="UTC calendar month, YYYY-MM"),
+    sa.Column("credits", sa.BigInteger, nullable=False, comment="sum of status.credit_count"),
+    sa.Column("calls", sa.BigInteger, nullable=False, comment="answers counted"),
+    sa.Column("updated_at", UTC_TS, nullable=False),
+    sa.PrimaryKeyConstraint("month"),
+)
+
+cmc_ids = sa.Table(
+    "cmc_ids",
+    metadata,
+    sa.Column("ticker", sa.Text, nullable=False, comment="base asset of tracked markets, e.g. BTC"),
+    sa.Column("cmc_id", sa.Text, nullable=True, comment="CoinMarketCap id; NULL = not mapped"),
+    sa.Column(
+        "status",
+        sa.Text,
+        nullable=False,
+        comment="override | mapped | active_only | ambiguous | unmapped | unknown_override",
+    ),
+    sa.Column("candidates", sa.Text, nullable=False, comment="id:name:active:rank of each match"),
+    sa.Column("name", sa.Text, nullable=True),
+    sa.Column("updated_at", UTC_TS, nullable=False),
+    sa.PrimaryKeyConstraint("ticker"),
+)
+
+cmc_metadata = sa.Table(
+    "cmc_metadata",
+    metadata,
+    sa.Column("cmc_id", sa.Text, nullable=False),
+    sa.Column("week", UTC_TS, nullable=False, comment="start of the weekly partition (UTC)"),
+    sa.Column("symbol", sa.Text, nullable=True),
+    sa.Column("name", sa.Text, nullable=True),
+    sa.Column("slug", sa.Text, nullable=True),
+    sa.Column("category", sa.Text, nullable=True, comment="coin | token"),
+    sa.Column("tags", sa.Text, nullable=False, comment="JSON list of tag names"),
+    sa.Column("description", sa.Text, nullable=True, comment="plain text"),
+    sa.Column("homepage", sa.Text, nullable=True),
+    sa.Column("platform", sa.Text, nullable=True, comment="JSON platform object of a token"),
+    sa.Column("date_added", UTC_TS, nullable=True),
+    sa.Column("date_launched", UTC_TS, nullable=True),
+    sa.Column("fetched_at", UTC_TS, nullable=False),
+    sa.PrimaryKeyConstraint("cmc_id", "week"),
+)
+
+dex_pairs = sa.Table(
+    "dex_pairs",
+    metadata,
+    sa.Column("network", sa.Text, nullable=False, comment="CMC DEX network slug, e.g. ethereum"),
+    sa.Column("contract_address", sa.Text, nullable=False, comment="pair (pool) address"),
+    sa.Column("ts", UTC_TS, nullable=False, comment="fetch slot start (UTC, 5-minute grid)"),
+    sa.Column("dex", sa.Text, nullable=True, comment="dex slug, e.g. uniswap-v3"),
+    sa.Column("base_symbol", sa.Text, nullable=True),
+    sa.Column("quote_symbol", sa.Text, nullable=True),
+    sa.Column("price", PRICE, nullable=True, comment="base priced in the quote convert (USD)"),
+    sa.Column("volume_24h", PRICE, nullable=True),
+    sa.Column("liquidity", PRICE, nullable=True),
+    sa.Column("percent_change_24h", PRICE, nullable=True),
+    sa.Column("last_updated", UTC_TS, nullable=True),
+    sa.PrimaryKeyConstraint("network", "contract_address", "ts"),
+)
+
+coingecko_trending = sa.Table(
+    "coingecko_trending",
+    metadata,
+    sa.Column("ts", UTC_TS, nullable=False, comment="fetch slot start (UTC, hourly)"),
+    sa.Column("kind", sa.Text, nullable=False, comment="coin | nft | category"),
+    sa.Column("position", sa.BigInteger, nullable=False, comment="0 = most searched"),
+    sa.Column("item_id", sa.Text, nullable=False, comment="CoinGecko id of the coin/nft/category"),
+    sa.Column("symbol", sa.Text, nullable=True),
+    sa.Column("name", sa.Text, nullable=True),
+    sa.Column("market_cap_rank", sa.BigInteger, nullable=True),
+    sa.Column("price_usd", PRICE, nullable=True),
+    sa.Column("price_change_pct_24h_usd", PRICE, nullable=True),
+    sa.PrimaryKeyConstraint("ts", "kind", "position"),
+)
+
+coingecko_exchanges = sa.Table(
+    "coingecko_exchanges",
+    metadata,
+    sa.Column("day", UTC_TS, nullable=False, comment="UTC day of the fetch (midnight)"),
+    sa.Column("exchange_id", sa.Text, nullable=False, comment="CoinGecko exchange id"),
+    sa.Column("name", sa.Text, nullable=True),
+    sa.Column("country", sa.Text, nullable=True),
+    sa.Column("year_established", sa.BigInteger, nullable=True),
+    sa.Column("trust_score", sa.BigInteger, nullable=True, comment="1..10"),
+    sa.Column("trust_score_rank", sa.BigInteger, nullable=True),
+    sa.Column("trade_volume_24h_btc", PRICE, nullable=True),
+    sa.Column("url", sa.Text, nullable=True),
+    sa.PrimaryKeyConstraint("day", "exchange_id"),
+)
+
+TABLE_SPECS.update(
+    {
+        spec.name: spec
+        for spec in [
+            TableSpec(cmc_credit_ledger),
+            TableSpec(cmc_ids),
+            TableSpec(cmc_metadata, time_column="week"),
+            TableSpec(dex_pairs, time_column="ts", chunk_interval=timedelta(days=7), noun="pairs"),
+            TableSpec(coingecko_trending, time_column="ts"),
+            TableSpec(coingecko_exchanges, time_column="day"),
+        ]
+    }
+)
+# --- end fundamentals II --------------------------------------------------------------------

@@ -34,6 +34,7 @@ def store(database, table, pdef, key, frame):
 def metrics_rows(**columns) -> pd.DataFrame:
     base = {c: None for c in MARKET_COLUMNS}
     base.update(ts=HOUR, source="coins/markets", last_updated=HOUR + timedelta(minutes=59))
+    base["provider"] = "coingecko"
     frame = pd.DataFrame([base] * len(columns["coin_id"]))
     for name, values in columns.items():
         frame[name] = values
