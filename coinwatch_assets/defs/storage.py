@@ -268,6 +268,9 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
             meta["rows_inserted"] = result.rows_inserted
             meta["rows_updated"] = result.rows_updated
             meta["rows_unchanged"] = result.rows_unchanged
+            if spec.keep_stored is not None:
+                # frame rows that would have replaced a richer stored row (TableSpec.keep_stored)
+                meta["rows_kept"] = result.rows_kept
             meta[f"{spec.noun}_not_returned"] = result.rows_not_returned
             if result.not_returned_by_cell:
                 meta[f"{spec.noun}_not_returned_by_day"] = dg.MetadataValue.json(

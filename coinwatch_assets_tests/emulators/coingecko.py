@@ -38,7 +38,9 @@ CDN_BLOCK_PAGE = (
     b"restrict access</title></head><body><h1>Error 1020</h1><p>error code: 1020</p></body>"
     b"</html>"
 )
-FAULT_KINDS = ("status", "code", "cdn_block", "truncated", "non_utf8", "slow")
+# A captive portal or CDN error page served with status 200.
+PORTAL_PAGE = b"<!DOCTYPE html><html><head><title>Sign in to the network</title></head></html>"
+FAULT_KINDS = ("status", "code", "cdn_block", "html", "truncated", "non_utf8", "slow")
 
 
 @dataclass
@@ -163,6 +165,8 @@ class CoinGeckoEmulator(ServedOnLoopback):
     def _fault_answer(self, fault: Fault) -> tuple[int, bytes, str, dict[str, str]]:
         if fault.kind == "cdn_block":
             return 403, CDN_BLOCK_PAGE, "text/html; charset=UTF-8", {}
+        if fault.kind == "html":
+            return 200, PORTAL_PAGE, "text/html; charset=UTF-8", {}
         if fault.kind == "code":
             return self._error(401, int(fault.code or 10002))
         headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}

@@ -16,6 +16,7 @@ from coinwatch_assets.lib.fundamentals.errors import (
 
 # Cloudflare's block page says "error code: 1020" (HTML or plain text, status 403).
 _CDN_BLOCK = re.compile(rb"error code:?\s*1020|Error 1020", re.IGNORECASE)
+_SNIPPET = 60  # characters of a non-JSON body quoted in its error
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
@@ -50,7 +51,7 @@ def _error_code(body: Any) -> tuple[int | None, str]:
 
 
 def decode_json(response: httpx.Response, what: str) -> Any:
-    """The body as JSON; truncated or non-UTF-8 bodies raise a CoinGeckoBodyError."""
+    """The body as JSON; HTML, truncated or non-UTF-8 bodies raise a CoinGeckoBodyError."""
     raw = response.content
     try:
         text = raw.decode("utf-8")
@@ -61,6 +62,15 @@ def decode_json(response: httpx.Response, what: str) -> Any:
             "written. A proxy or CDN re-encoded the answer: retry later, or call CoinGecko "
             "without that proxy."
         ) from None
+    media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if (media and "json" not in media) or text.lstrip().startswith("<"):
+        head = " ".join(text[:_SNIPPET].split())
+        raise CoinGeckoBodyError(
+            f"CoinGecko answered {what} with {media or 'no Content-Type'}, not JSON (HTTP "
+            f"{response.status_code}, {len(raw)} bytes: {head!r}...); nothing was written. A "
+            "captive portal, proxy or CDN error page answered instead of the API: check "
+            "COINGECKO_API_URL and the network in between, then retry."
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

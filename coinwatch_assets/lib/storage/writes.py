@@ -34,12 +34,13 @@ class WriteResult:
     rows_inserted: int = 0  # upsert: new keys
     rows_updated: int = 0  # upsert: stored rows whose values changed
     rows_not_returned: int = 0  # upsert: stored rows of the slice the frame did not hold
+    rows_kept: int = 0  # upsert: frame rows the table's keep rule turned away (TableSpec)
     # upsert: stored rows not returned, per (key values, UTC day) - for warnings
     not_returned_by_cell: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows_unchanged(self) -> int:
-        return self.rows_written - self.rows_inserted - self.rows_updated
+        return self.rows_written - self.rows_inserted - self.rows_updated - self.rows_kept
 
 
 def _q(name: str) -> str:
@@ -78,6 +79,27 @@ def _count(conn: sa.Connection, spec: TableSpec, where: Slice) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
+def _kept_sql(spec: TableSpec) -> str:
+    """True for a stored row (`cur`) the table's keep rule protects from its staged row (`s`)."""
+    column, value = spec.keep_stored
+    literal = "'" + value.replace("'", "''") + "'"
+    return (
+        f"cur.{_q(column)} = {literal} AND (s.{_q(column)} IS NULL OR s.{_q(column)} <> {literal})"
+    )
+
+
+def _kept(conn: sa.Connection, spec: TableSpec, stage: str) -> int:
+    """Staged rows the keep rule turns away (counted under the slice lock, before the merge)."""
+    if spec.keep_stored is None:
+        return 0
+    on = " AND ".join(f"s.{_q(k)} = cur.{_q(k)}" for k in spec.primary_key)
+    sql = (
+        f"SELECT count(*) FROM {_q(stage)} AS s JOIN {_q(spec.name)} AS cur ON {on} "
+        f"WHERE {_kept_sql(spec)}"
+    )
+    return int(conn.exec_driver_sql(sql).scalar_one())
+
+
 def _upsert_sql(spec: TableSpec, stage: str, *, postgres: bool) -> str:
     """INSERT the staged rows that are new or differ from the stored ones.
 
@@ -97,6 +119,8 @@ def _upsert_sql(spec: TableSpec, stage: str, *, postgres: bool) -> str:
         )
     else:
         differs = " OR ".join(f"cur.{_q(c)} IS NOT s.{_q(c)}" for c in values)
+    if spec.keep_stored is not None and values:
+        differs = f"({differs}) AND NOT ({_kept_sql(spec)})"
     new_or_changed = f"cur.{_q(spec.primary_key[0])} IS NULL" + (f" OR {differs}" if values else "")
     # (A WHERE also keeps SQLite from reading the ON CONFLICT as a join constraint.)
     sql = (
@@ -157,12 +181,13 @@ def pg_write(
     # Without statistics the planner takes the fresh temp table for a few rows and joins it
     # row by row (quadratic on a 1M-row backfill); ANALYZE samples it in milliseconds.
     conn.exec_driver_sql(f"ANALYZE {_q(name)}")
+    kept = _kept(conn, spec, name)
     fresh, updated = conn.exec_driver_sql(
         f"WITH up AS ({_upsert_sql(spec, name, postgres=True)} RETURNING (xmax = 0) AS fresh) "
         "SELECT count(*) FILTER (WHERE fresh), count(*) FILTER (WHERE NOT fresh) FROM up"
     ).one()
     return _upserted(
-        conn, spec, where, _stage_table(spec, name), _pg_day, n, stored, fresh, updated
+        conn, spec, where, _stage_table(spec, name), _pg_day, n, stored, (fresh, updated, kept)
     )
 
 
@@ -174,11 +199,12 @@ def _upserted(
     day: Any,
     n: int,
     stored: int,
-    fresh: int,
-    updated: int,
+    counts: tuple[int, int, int],
 ) -> WriteResult:
     """The result of an upsert; stored rows it was not sent are counted per day only when
-    there are some (the anti-join is the costly part of an unchanged re-write)."""
+    there are some (the anti-join is the costly part of an unchanged re-write).
+    `counts`: (new, updated, kept by the keep rule) rows of the frame."""
+    fresh, updated, kept = counts
     not_returned = stored - (n - int(fresh))
     missing = _not_returned(conn, spec, where, stage, day) if not_returned else {}
     return WriteResult(
@@ -188,6 +214,7 @@ def _upserted(
         rows_updated=int(updated),
         rows_not_returned=not_returned,
         not_returned_by_cell=missing,
+        rows_kept=kept,
     )
 
 
@@ -215,9 +242,11 @@ def sqlite_write(
     fresh = conn.execute(
         sa.select(sa.func.count()).select_from(stage).where(~sa.exists().where(same))
     ).scalar_one()
+    kept = _kept(conn, spec, name)
     before = raw.total_changes
     raw.execute(_upsert_sql(spec, name, postgres=False))
     changed = raw.total_changes - before
-    result = _upserted(conn, spec, where, stage, _sqlite_day, n, stored, fresh, changed - fresh)
+    counts = (fresh, changed - fresh, kept)
+    result = _upserted(conn, spec, where, stage, _sqlite_day, n, stored, counts)
     raw.execute(f"DROP TABLE temp.{_q(name)}")
     return result
