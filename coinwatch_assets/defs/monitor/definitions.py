@@ -6,6 +6,7 @@ import dagster as dg
 
 from coinwatch_assets.defs.monitor.failure_sensor import pipeline_failure_sensor
 from coinwatch_assets.defs.monitor.resources import AlertWebhookResource
+from coinwatch_assets.defs.resource_defaults import with_defaults
 from coinwatch_assets.defs.shared import env_or_none
 from coinwatch_assets.lib.venues import Venue
 
@@ -15,6 +16,11 @@ def definitions(venues: Sequence[Venue]) -> dg.Definitions:
     return dg.Definitions(
         sensors=[pipeline_failure_sensor],
         resources={
-            "alert_webhook": AlertWebhookResource(url=env_or_none("COINWATCH_ALERT_WEBHOOK"))
+            "alert_webhook": with_defaults(
+                AlertWebhookResource,
+                {"url": env_or_none("COINWATCH_ALERT_WEBHOOK")},
+                "EnvAlertWebhookResource",
+                "The alert webhook of the environment (COINWATCH_ALERT_WEBHOOK).",
+            )
         },
     )
