@@ -1,6 +1,8 @@
 """The two write semantics inside one transaction: replace a slice, or upsert facts into it.
 
-`replace` (derived tables): delete the slice, insert the frame. `upsert` (facts: candles,
+`replace` (derived tables, or a deliberate replacement of facts): delete the slice, insert the
+frame; a replacement of facts that would leave a stored (day, keys) cell with no row is refused
+unless the mode is `replace_allow_empty`. `upsert` (facts: candles,
 markets, articles): rows are added and corrected, stored rows the frame does not hold are kept
 and counted. An upsert into an empty slice is a plain insert (COPY speed); otherwise the frame
 is staged in a temporary table and merged with `INSERT ... ON CONFLICT DO UPDATE ... WHERE
@@ -13,15 +15,24 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 
-from coinwatch_assets.lib.storage.frames import PreparedFrame
+from coinwatch_assets.lib.storage.frames import PreparedFrame, RefusedWrite
 from coinwatch_assets.lib.storage.pg_copy import copy_in
 from coinwatch_assets.lib.storage.slices import Slice
 from coinwatch_assets.lib.storage.sqlite_rows import insert_rows
 from coinwatch_assets.lib.storage.tables import TableSpec
 
 _stage_names = itertools.count()
+
+
+class EmptyReplacement(RefusedWrite):
+    """A replacement of facts would leave stored (day, keys) cells with no row."""
+
+    def __init__(self, message: str, emptied: dict[str, int]) -> None:
+        super().__init__(message)
+        self.emptied = emptied
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,37 @@ def _not_returned(
         stmt = stmt.group_by(*group)
     counts = {" ".join(map(str, labels)) or spec.name: int(n) for *labels, n in conn.execute(stmt)}
     return {label: n for label, n in sorted(counts.items()) if n}
+
+
+def cell_counts(spec: TableSpec, frame: pd.DataFrame, where: Slice) -> dict[str, int]:
+    """Rows per (UTC day, key values) of a frame, labelled like `not_returned_by_cell`."""
+    if frame is None or frame.empty:
+        return {}
+    keys = sorted({col for cell in where.cells or () for col, _ in cell.equals})
+    parts = [frame[k].astype(str) for k in keys]
+    if spec.time_column is not None:
+        day = pd.to_datetime(frame[spec.time_column], utc=True).dt.strftime("%Y-%m-%d")
+        parts.insert(0, day)
+    if not parts:
+        return {spec.name: len(frame)}
+    labels = parts[0].str.cat(parts[1:], sep=" ") if len(parts) > 1 else parts[0]
+    return labels.value_counts().to_dict()
+
+
+def _refuse_emptying(
+    conn: sa.Connection, spec: TableSpec, prepared: PreparedFrame, where: Slice, day: Any
+) -> None:
+    """A replacement of facts never turns stored rows of a (day, keys) cell into none."""
+    stored = _not_returned(conn, spec, where, None, day)
+    emptied = {c: n for c, n in stored.items() if c not in cell_counts(spec, prepared.rows, where)}
+    if emptied:
+        shown = ", ".join(f"{c} ({n} {spec.noun})" for c, n in list(emptied.items())[:10])
+        raise EmptyReplacement(
+            f"{spec.name} partition {where.label}: the replacement holds no {spec.noun} for "
+            f"{len(emptied)} day(s) that store some: {shown}; the source answered nothing for "
+            "them. Nothing was written: the slice keeps its rows.",
+            emptied,
+        )
 
 
 def _count(conn: sa.Connection, spec: TableSpec, where: Slice) -> int:
@@ -164,10 +206,12 @@ def pg_write(
     raw = conn.connection.driver_connection
     n = len(prepared.rows)
     lock_slice(conn, where)
-    if mode == "replace":
+    if mode == "replace" and spec.write_mode == "upsert":
+        _refuse_emptying(conn, spec, prepared, where, _pg_day)
+    if mode in ("replace", "replace_allow_empty"):
         deleted = conn.execute(sa.delete(spec.table).where(where.where(spec.table)))
         copy_in(raw, spec, prepared)
-        return WriteResult(mode, n, rows_deleted=max(deleted.rowcount, 0))
+        return WriteResult("replace", n, rows_deleted=max(deleted.rowcount, 0))
     stored = _count(conn, spec, where)
     if stored == 0:
         copy_in(raw, spec, prepared)
@@ -225,10 +269,12 @@ def sqlite_write(
     raw = conn.connection.driver_connection
     rows = prepared.rows
     n = len(rows)
-    if mode == "replace":
+    if mode == "replace" and spec.write_mode == "upsert":
+        _refuse_emptying(conn, spec, prepared, where, _sqlite_day)
+    if mode in ("replace", "replace_allow_empty"):
         deleted = conn.execute(sa.delete(spec.table).where(where.where(spec.table)))
         insert_rows(raw, spec, rows)
-        return WriteResult(mode, n, rows_deleted=max(deleted.rowcount, 0))
+        return WriteResult("replace", n, rows_deleted=max(deleted.rowcount, 0))
     stored = _count(conn, spec, where)
     if stored == 0:
         insert_rows(raw, spec, rows)
