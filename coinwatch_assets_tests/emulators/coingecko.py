@@ -3,8 +3,9 @@
 Serves `/ping`, `/coins/list`, `/coins/markets` (paged), `/coins/{id}` and
 `/coins/{id}/market_chart/range` from the real recorded bodies (templated per coin, see
 :mod:`coingecko_bodies`). Faults can be queued: 429 with `Retry-After`, 5xx, each CoinGecko
-error code, the CDN block 1020, a truncated body, the recorded non-UTF-8 body and slow
-answers. It records every call with its time, so tests count calls per minute::
+error code, the CDN block 1020, an HTML page with 200, a 400 echoing the key, a truncated
+body, the recorded non-UTF-8 body and slow answers. It records every call with its time, so
+tests count calls per minute::
 
     with CoinGeckoEmulator() as emu:
         emu.add_coin("bitcoin", "btc", "Bitcoin", price=70_000)
@@ -40,7 +41,9 @@ CDN_BLOCK_PAGE = (
 )
 # A captive portal or CDN error page served with status 200.
 PORTAL_PAGE = b"<!DOCTYPE html><html><head><title>Sign in to the network</title></head></html>"
-FAULT_KINDS = ("status", "code", "cdn_block", "html", "truncated", "non_utf8", "slow")
+FAULT_KINDS = (
+    "status", "code", "cdn_block", "html", "echo_key", "truncated", "non_utf8", "slow",
+)  # fmt: skip
 
 
 @dataclass
@@ -144,6 +147,11 @@ class CoinGeckoEmulator(ServedOnLoopback):
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
             fault = None
+        if fault is not None and fault.kind == "echo_key":
+            # a 400 whose body quotes the key header it was sent (some gateways do)
+            sent = headers.get("x-cg-demo-api-key") or headers.get("x-cg-pro-api-key") or ""
+            body = {"error": f"invalid parameter for key '{sent}': request rejected"}
+            return 400, json.dumps(body).encode(), "application/json", {}
         if fault is not None and fault.kind not in ("truncated", "non_utf8"):
             return self._fault_answer(fault)
         if self.required_key is not None:
