@@ -158,6 +158,7 @@ def test_each_error_answer_fails_the_run_and_writes_nothing(resources, instance,
         ({"kind": "code", "code": 10011}, "Demo key needs the public root"),
         ({"kind": "cdn_block"}, "1020"),
         ({"kind": "truncated"}, "truncated"),
+        ({"kind": "html"}, "answered GET /coins/markets with text/html, not JSON"),
         ({"kind": "non_utf8"}, "not valid UTF-8"),
         ({"kind": "status", "status": 429, "retry_after": "0"}, "gave up after 3 attempts"),
     ]
