@@ -6,7 +6,6 @@ from pathlib import Path
 import dagster as dg
 
 from coinwatch_assets.defs.fundamentals.assets import coin_ids, coin_metadata, market_metrics
-from coinwatch_assets.defs.monitor.failure_sensor import pipeline_failure_sensor
 from coinwatch_assets.defs.monitor.resources import AlertWebhookResource
 from coinwatch_assets_tests.defs.fundamentals.conftest import (
     KEY,
@@ -14,19 +13,7 @@ from coinwatch_assets_tests.defs.fundamentals.conftest import (
     hour_key,
     last_closed_hour,
 )
-
-
-def record_failure(instance: dg.DagsterInstance, result, resources) -> None:
-    run = instance.get_run_by_id(result.run_id)
-    (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE]
-    context = dg.build_run_status_sensor_context(
-        sensor_name="pipeline_failure_sensor",
-        dagster_event=failure,
-        dagster_instance=instance,
-        dagster_run=run,
-        resources={"database": resources["database"], "alert_webhook": AlertWebhookResource()},
-    ).for_run_failure()
-    pipeline_failure_sensor(context)
+from coinwatch_assets_tests.defs.monitor.test_failure_sensor import evaluate_sensor
 
 
 def test_an_echoed_key_is_redacted_everywhere_it_could_be_stored(
@@ -57,7 +44,8 @@ def test_an_echoed_key_is_redacted_everywhere_it_could_be_stored(
     assert logged.success
     warnings = [e.user_message for e in instance.all_logs(logged.run_id)]
     assert any("invalid parameter for key '***'" in m for m in warnings), warnings
-    record_failure(instance, failed, resources)
+    sensor_resources = {"database": resources["database"], "alert_webhook": AlertWebhookResource()}
+    evaluate_sensor(instance, failed, sensor_resources)
 
     errors = resources["database"].read("pipeline_errors")
     assert len(errors) and errors["message"].str.contains("HTTP 400").any()
