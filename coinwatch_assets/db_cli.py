@@ -11,7 +11,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import sqlalchemy as sa
 from alembic import command
 
 from coinwatch_assets.lib.consumers.freqtrade import (
@@ -22,8 +21,11 @@ from coinwatch_assets.lib.consumers.freqtrade import (
 )
 from coinwatch_assets.lib.storage.frames import StorageError
 from coinwatch_assets.lib.storage.schema import (
+    UPGRADE_COMMAND,
+    ahead_error,
     alembic_config,
     check_schema,
+    connectable,
     head_revision,
     schema_state,
     upgrade_database,
@@ -38,7 +40,7 @@ def _url(args: argparse.Namespace) -> str:
 
 
 def _with_conn(url: str, fn):
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    engine = connectable(url)
     try:
         with engine.connect() as conn:
             return fn(conn)
@@ -56,8 +58,14 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 
 def _current(args: argparse.Namespace) -> int:
+    """Exit 0 (behind: with the upgrade command), 1 when the database is ahead of this code."""
     state = _with_conn(_url(args), schema_state)
     print(f"{state.database}: {state.revision}; this coinwatch's head: {state.head}")
+    if state.ahead:
+        print(f"coinwatch-db current: {ahead_error(state)}", file=sys.stderr)
+        return 1
+    if not state.up_to_date:
+        print(f"behind this coinwatch: `{UPGRADE_COMMAND}` upgrades it")
     return 0
 
 
@@ -80,7 +88,7 @@ def _revision(args: argparse.Namespace) -> int:
         else:
             url = f"sqlite:///{Path(scratch) / 'head.sqlite'}"
             upgrade_database(url)
-        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        engine = connectable(url)
         try:
             with engine.connect() as conn:
                 cfg = alembic_config(conn)

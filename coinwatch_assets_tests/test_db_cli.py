@@ -69,3 +69,33 @@ def test_the_built_package_ships_the_migrations_and_can_migrate(tmp_path: Path) 
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == head_revision()
+
+
+@pytest.mark.parametrize("command", ["upgrade", "current", "check"])
+def test_an_unknown_database_or_role_is_one_clear_line(
+    timescale, command: str, capsys: pytest.CaptureFixture
+) -> None:
+    for url in (
+        timescale.url("no_such_database").replace("@", ":s3cret-pw@", 1),
+        timescale.url("postgres").replace(f"{timescale.user}@", "nobody:s3cret-pw@", 1),
+    ):
+        assert main(["--url", url, command]) == 1
+        err = capsys.readouterr().err
+        assert f"coinwatch-db {command}: cannot connect to the database" in err, err
+        assert "COINWATCH_DATABASE_URL" in err and "s3cret-pw" not in err
+        assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_current_on_a_database_ahead_of_the_code_says_so_and_fails(
+    timescale_url: str, capsys: pytest.CaptureFixture
+) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(timescale_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099'")
+    engine.dispose()
+    assert main(["--url", timescale_url, "current"]) == 1
+    out, err = capsys.readouterr()
+    assert f"0099; this coinwatch's head: {head_revision()}" in out
+    assert "does not know: a newer coinwatch upgraded it" in err

@@ -6,6 +6,7 @@ from datetime import timedelta
 import dagster as dg
 
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
+from coinwatch_assets.defs.resource_defaults import with_defaults
 from coinwatch_assets.defs.schema import migrate_database_job
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 
@@ -16,10 +17,14 @@ def env_or_none(name: str) -> dg.EnvVar | None:
 
 
 def database_resource() -> DatabaseResource:
-    """The database of the environment: `COINWATCH_DATABASE_URL`, else the SQLite file."""
-    return DatabaseResource(
-        url=env_or_none("COINWATCH_DATABASE_URL"),
-        sqlite_path=os.environ.get("COINWATCH_SQLITE_PATH", "data/coinwatch.sqlite"),
+    """The database of the environment: `COINWATCH_DATABASE_URL`, else the SQLite file (as
+    field defaults: a run-config override of one field keeps the others)."""
+    defaults = {
+        "url": env_or_none("COINWATCH_DATABASE_URL"),
+        "sqlite_path": os.environ.get("COINWATCH_SQLITE_PATH", "data/coinwatch.sqlite"),
+    }
+    return with_defaults(
+        DatabaseResource, defaults, "EnvDatabaseResource", "The database of the environment."
     )
 
 

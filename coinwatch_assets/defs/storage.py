@@ -11,7 +11,7 @@ from coinwatch_assets.lib.storage.frames import StorageError, column_kind
 from coinwatch_assets.lib.storage.slices import Slice, build_cells
 from coinwatch_assets.lib.storage.store import DEFAULT_SQLITE_PATH, Storage
 from coinwatch_assets.lib.storage.tables import TableSpec, table_spec
-from coinwatch_assets.lib.storage.writes import WriteResult
+from coinwatch_assets.lib.storage.writes import EmptyReplacement, WriteResult, cell_counts
 
 
 class DatabaseResource(dg.ConfigurableResource):
@@ -108,9 +108,28 @@ def table_metadata(table: str, **pins: object) -> dict[str, object]:
     }
 
 
-# Run tag for the deliberate replacement of stored facts (Launchpad: add the tag, re-run the
-# partitions): the slice is deleted and written anew instead of upserted.
+# Run tag for the deliberate replacement of stored facts (see README, "Stored candles are
+# facts"): `true` deletes the slice and writes it anew, refusing to leave a day that stored
+# rows with none; `allow_empty` also empties such days; `false` (or no tag) upserts.
 REPLACE_TAG = "coinwatch/replace_slice"
+REPLACE_VALUES = ("true", "allow_empty", "false")
+
+
+def replace_request(tags: Mapping[str, str]) -> tuple[bool, bool]:
+    """(replace, allow_empty) asked by a run's tags; any other tag value is an error."""
+    value = tags.get(REPLACE_TAG)
+    if value is None:
+        return False, False
+    if value.strip().lower() not in REPLACE_VALUES:
+        raise StorageError(
+            f"run tag {REPLACE_TAG}={value!r} is not one of {', '.join(REPLACE_VALUES)}: "
+            "nothing was written. Use true to replace the partitions' stored rows, allow_empty "
+            "to also delete days the source now answers nothing for, or remove the tag."
+        )
+    value = value.strip().lower()
+    return value != "false", value == "allow_empty"
+
+
 # Output metadata an asset sets to name partitions of its run it did not fetch (delisted
 # days): the IO manager leaves them untouched.
 SKIPPED_PARTITIONS = "skipped_partitions"
@@ -129,21 +148,6 @@ def slice_pins(spec: TableSpec, asset: str, metadata: Mapping[str, object]) -> d
             f"; add {missing} to the asset's definition metadata"
         )
     return {c: _plain(metadata[c]) for c in spec.pinned_columns}
-
-
-def _cell_counts(spec: TableSpec, frame: pd.DataFrame, where: Slice) -> dict[str, int]:
-    """Rows per (UTC day, key values) of a frame, labelled like WriteResult's cells."""
-    if frame is None or frame.empty:
-        return {}
-    keys = sorted({col for cell in where.cells or () for col, _ in cell.equals})
-    parts = [frame[k].astype(str) for k in keys]
-    if spec.time_column is not None:
-        day = pd.to_datetime(frame[spec.time_column], utc=True).dt.strftime("%Y-%m-%d")
-        parts.insert(0, day)
-    if not parts:
-        return {spec.name: len(frame)}
-    labels = parts[0].str.cat(parts[1:], sep=" ") if len(parts) > 1 else parts[0]
-    return labels.value_counts().to_dict()
 
 
 def partition_row_counts(
@@ -215,11 +219,17 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
                 context.add_output_metadata({"rows_written": 0, "storage_write": "none"})
                 return
         where = self._slice(context, spec, context.definition_metadata, keys)
-        replace = _run_tags(context).get(REPLACE_TAG, "").lower() == "true"
+        replace, allow_empty = replace_request(_run_tags(context))
         storage = self.database.storage()
-        result = storage.write(spec, obj, where, replace=replace)
+        try:
+            result = storage.write(spec, obj, where, replace=replace, allow_empty=allow_empty)
+        except EmptyReplacement as exc:
+            raise StorageError(
+                f"{exc} To delete those days' {spec.noun} deliberately, re-run with the tag "
+                f"{REPLACE_TAG}=allow_empty."
+            ) from None
         if result.rows_not_returned:
-            returned = _cell_counts(spec, obj, where)
+            returned = cell_counts(spec, obj, where)
             for cell, n in list(result.not_returned_by_cell.items())[:20]:
                 context.log.warning(
                     f"{spec.name} {cell}: this run returned {returned.get(cell, 0)} "
@@ -268,6 +278,9 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
             meta["rows_inserted"] = result.rows_inserted
             meta["rows_updated"] = result.rows_updated
             meta["rows_unchanged"] = result.rows_unchanged
+            if spec.keep_stored is not None:
+                # frame rows that would have replaced a richer stored row (TableSpec.keep_stored)
+                meta["rows_kept"] = result.rows_kept
             meta[f"{spec.noun}_not_returned"] = result.rows_not_returned
             if result.not_returned_by_cell:
                 meta[f"{spec.noun}_not_returned_by_day"] = dg.MetadataValue.json(

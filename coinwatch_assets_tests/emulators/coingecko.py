@@ -3,8 +3,9 @@
 Serves `/ping`, `/coins/list`, `/coins/markets` (paged), `/coins/{id}` and
 `/coins/{id}/market_chart/range` from the real recorded bodies (templated per coin, see
 :mod:`coingecko_bodies`). Faults can be queued: 429 with `Retry-After`, 5xx, each CoinGecko
-error code, the CDN block 1020, a truncated body, the recorded non-UTF-8 body and slow
-answers. It records every call with its time, so tests count calls per minute::
+error code, the CDN block 1020, an HTML page with 200, a 400 echoing the key, a truncated
+body, the recorded non-UTF-8 body and slow answers. It records every call with its time, so
+tests count calls per minute::
 
     with CoinGeckoEmulator() as emu:
         emu.add_coin("bitcoin", "btc", "Bitcoin", price=70_000)
@@ -38,7 +39,11 @@ CDN_BLOCK_PAGE = (
     b"restrict access</title></head><body><h1>Error 1020</h1><p>error code: 1020</p></body>"
     b"</html>"
 )
-FAULT_KINDS = ("status", "code", "cdn_block", "truncated", "non_utf8", "slow")
+# A captive portal or CDN error page served with status 200.
+PORTAL_PAGE = b"<!DOCTYPE html><html><head><title>Sign in to the network</title></head></html>"
+FAULT_KINDS = (
+    "status", "code", "cdn_block", "html", "echo_key", "truncated", "non_utf8", "slow",
+)  # fmt: skip
 
 
 @dataclass
@@ -142,6 +147,11 @@ class CoinGeckoEmulator(ServedOnLoopback):
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
             fault = None
+        if fault is not None and fault.kind == "echo_key":
+            # a 400 whose body quotes the key header it was sent (some gateways do)
+            sent = headers.get("x-cg-demo-api-key") or headers.get("x-cg-pro-api-key") or ""
+            body = {"error": f"invalid parameter for key '{sent}': request rejected"}
+            return 400, json.dumps(body).encode(), "application/json", {}
         if fault is not None and fault.kind not in ("truncated", "non_utf8"):
             return self._fault_answer(fault)
         if self.required_key is not None:
@@ -163,6 +173,8 @@ class CoinGeckoEmulator(ServedOnLoopback):
     def _fault_answer(self, fault: Fault) -> tuple[int, bytes, str, dict[str, str]]:
         if fault.kind == "cdn_block":
             return 403, CDN_BLOCK_PAGE, "text/html; charset=UTF-8", {}
+        if fault.kind == "html":
+            return 200, PORTAL_PAGE, "text/html; charset=UTF-8", {}
         if fault.kind == "code":
             return self._error(401, int(fault.code or 10002))
         headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}

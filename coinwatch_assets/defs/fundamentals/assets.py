@@ -10,18 +10,17 @@ from coinwatch_assets.defs.fundamentals.partitions import (
     market_metrics_partitions,
 )
 from coinwatch_assets.defs.fundamentals.resources import CoinGeckoResource
-from coinwatch_assets.defs.storage import DatabaseResource, partition_slice, table_metadata
+from coinwatch_assets.defs.storage import DatabaseResource, table_metadata
 from coinwatch_assets.defs.venues import MARKETS_KEYS
 from coinwatch_assets.lib.fundamentals.coin_ids import map_tickers
 from coinwatch_assets.lib.fundamentals.errors import CoinGeckoAnswerError
-from coinwatch_assets.lib.fundamentals.fetch import fetch_metrics, keep_live_rows
+from coinwatch_assets.lib.fundamentals.fetch import fetch_metrics
 from coinwatch_assets.lib.fundamentals.parse import (
     METADATA_COLUMNS,
     PAST_HOUR_NULL_COLUMNS,
     coins_list,
     metadata_row,
 )
-from coinwatch_assets.lib.storage.tables import table_spec
 
 POOL = "coingecko"
 PROVIDER = "coingecko"  # this asset's rows of market_metrics (CoinMarketCap writes its own)
@@ -125,14 +124,6 @@ def market_metrics(
             per_page=coingecko.per_page,
         )
         calls = client.calls
-    spec = table_spec("market_metrics")
-    stored = database.read(
-        "market_metrics",
-        partition_slice(
-            spec, "market_metrics", market_metrics_partitions, context.partition_keys
-        ).pinned({"provider": PROVIDER}),
-    )
-    rows, kept = keep_live_rows(fetched.rows, stored)
     meta: dict[str, object] = {
         "coins": len(tickers),
         "hours": len(hours),
@@ -141,14 +132,13 @@ def market_metrics(
         "missing": len(fetched.missing),
         "missing_examples": ", ".join(fetched.missing[:20]) or "none",
         "calls": calls,
-        # stored full rows a backfill did not degrade to price/cap/volume only
-        "kept_live_rows": kept,
     }
     if fetched.past_hours:
         # market_chart/range only knows price, cap and volume: say what is NULL and why
         meta["null_in_past_hours"] = ", ".join(PAST_HOUR_NULL_COLUMNS)
     context.add_output_metadata(meta)
-    return rows.assign(provider=PROVIDER)
+    # the write keeps a stored full coins/markets row against a range row (rows_kept)
+    return fetched.rows.assign(provider=PROVIDER)
 
 
 @dg.asset(

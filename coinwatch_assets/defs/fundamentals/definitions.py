@@ -28,6 +28,7 @@ from coinwatch_assets.defs.fundamentals.schedules import (
     coin_metadata_schedule,
     market_metrics_schedule,
 )
+from coinwatch_assets.defs.resource_defaults import with_defaults
 from coinwatch_assets.defs.venues import SOURCE
 from coinwatch_assets.lib.fundamentals.client import PUBLIC_ROOT
 from coinwatch_assets.lib.venues import Venue
@@ -75,7 +76,10 @@ def coingecko_resource() -> CoinGeckoResource:
     if os.environ.get("COINGECKO_API_KEY"):
         # dg.EnvVar: Dagster resolves it in the run's process; run storage keeps the name only
         fields["api_key"] = dg.EnvVar("COINGECKO_API_KEY")
-    return CoinGeckoResource(**fields)
+    # as field defaults: a run-config override of one field keeps the environment's others
+    return with_defaults(
+        CoinGeckoResource, fields, "EnvCoinGeckoResource", "CoinGecko as the environment sets it."
+    )
 
 
 def definitions(venues: Sequence[Venue]) -> dg.Definitions:

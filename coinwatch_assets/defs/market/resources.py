@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from coinwatch_assets.lib import secrets
 from coinwatch_assets.lib.sources import MarketDataSource
 from coinwatch_assets.lib.sources.factory import build_source, parse_ccxt_config
 from coinwatch_assets.lib.venues import DEFAULT_ARCHIVE_URL
@@ -49,9 +50,12 @@ class MarketSourceResource(dg.ConfigurableResource):
 
     def ccxt_settings(self) -> dict:
         if self.ccxt_config or not self.ccxt_config_env:
-            return parse_ccxt_config(self.ccxt_config)
-        text = dg.EnvVar(self.ccxt_config_env).get_value()
-        return parse_ccxt_config(text, self.ccxt_config_env)
+            config = parse_ccxt_config(self.ccxt_config)
+        else:
+            text = dg.EnvVar(self.ccxt_config_env).get_value()
+            config = parse_ccxt_config(text, self.ccxt_config_env)
+        secrets.register_ccxt_config(config)  # credentials never reach errors or logs
+        return config
 
     def build(self, history_source: str | None = None) -> MarketDataSource:
         """The source; `history_source="rest"` (a run tag, e.g. repairs) skips the archive."""

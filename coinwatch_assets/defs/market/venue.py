@@ -21,6 +21,7 @@ from coinwatch_assets.defs.quality.accept import build_accept_holes_job
 from coinwatch_assets.defs.quality.checks import build_gaps_node, build_quality_checks
 from coinwatch_assets.defs.quality.freshness import build_freshness
 from coinwatch_assets.defs.quality.repair import build_gap_repair_sensor
+from coinwatch_assets.defs.resource_defaults import with_defaults
 from coinwatch_assets.lib.venues import Venue
 
 
@@ -90,19 +91,9 @@ def market_source_resource(venue: Venue) -> MarketSourceResource:
         "archive": venue.archive,
         "archive_url": venue.archive_url,
     }
-    fields = MarketSourceResource.model_fields
     name = "".join(p.capitalize() for p in (venue.name or "default").split("_")) + "MarketSource"
-    cls = type(
-        name,
-        (MarketSourceResource,),
-        {
-            "__annotations__": {k: fields[k].annotation for k in defaults},
-            "__module__": __name__,
-            "__doc__": f"Market data of venue {venue.name or venue.exchange_label!r}.",
-            **defaults,
-        },
-    )
-    return cls()
+    doc = f"Market data of venue {venue.name or venue.exchange_label!r}."
+    return with_defaults(MarketSourceResource, defaults, name, doc)
 
 
 def build_venue(venue: Venue) -> VenueDefs:

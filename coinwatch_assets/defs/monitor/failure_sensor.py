@@ -9,6 +9,7 @@ from dagster._utils.error import SerializableErrorInfo
 from coinwatch_assets.defs.monitor.resources import AlertWebhookResource
 from coinwatch_assets.defs.quality.reporting import holes_of
 from coinwatch_assets.defs.storage import DatabaseResource
+from coinwatch_assets.lib import secrets as registered
 from coinwatch_assets.lib.monitor.alerts import AlertError
 from coinwatch_assets.lib.monitor.failures import (
     DATA_QUALITY,
@@ -135,8 +136,11 @@ def pipeline_failure_sensor(
     failed_at = datetime.fromtimestamp(ended, tz=UTC) if ended else datetime.now(UTC)
     assets = run_assets(context.instance, run)
     partitions = run_partitions(dict(run.tags))
-    # The resolved secrets this code location holds: never written, never sent.
+    # The resolved secrets this code location holds: never written, never sent (the values
+    # registered with lib.secrets are removed too).
     secrets = [s for s in (database.url, alert_webhook.url) if s]
+    registered.register_url(database.url)
+    registered.register(alert_webhook.url)
     details = dict(
         run_id=run.run_id,
         job=run.job_name,

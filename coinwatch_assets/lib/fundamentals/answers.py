@@ -17,6 +17,7 @@ from coinwatch_assets.lib.fundamentals.mixed_text import decode_mixed
 
 # Cloudflare's block page says "error code: 1020" (HTML or plain text, status 403).
 _CDN_BLOCK = re.compile(rb"error code:?\s*1020|Error 1020", re.IGNORECASE)
+_SNIPPET = 60  # characters of a non-JSON body quoted in its error
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
@@ -51,8 +52,8 @@ def _error_code(body: Any) -> tuple[int | None, str]:
 
 
 def decode_json(response: httpx.Response, what: str, repair: bool = False) -> Any:
-    """The body as JSON; truncated or non-UTF-8 bodies raise a CoinGeckoBodyError (`repair`:
-    stray non-UTF-8 bytes are read as cp1252 instead, see :mod:`mixed_text`)."""
+    """The body as JSON; HTML, truncated or non-UTF-8 bodies raise a CoinGeckoBodyError
+    (`repair`: stray non-UTF-8 bytes are read as cp1252 instead, see :mod:`mixed_text`)."""
     raw = response.content
     try:
         text = decode_mixed(raw)[0] if repair else raw.decode("utf-8")
@@ -63,6 +64,15 @@ def decode_json(response: httpx.Response, what: str, repair: bool = False) -> An
             "written. A proxy or CDN re-encoded the answer: retry later, or call CoinGecko "
             "without that proxy."
         ) from None
+    media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if (media and "json" not in media) or text.lstrip().startswith("<"):
+        head = " ".join(text[:_SNIPPET].split())
+        raise CoinGeckoBodyError(
+            f"CoinGecko answered {what} with {media or 'no Content-Type'}, not JSON (HTTP "
+            f"{response.status_code}, {len(raw)} bytes: {head!r}...); nothing was written. A "
+            "captive portal, proxy or CDN error page answered instead of the API: check "
+            "COINGECKO_API_URL and the network in between, then retry."
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -3,7 +3,8 @@
 Retries are tenacity's (429/5xx/timeouts/dropped connections, honouring `Retry-After`);
 the budget and the breaker are shared by every client of the same root in the process
 (:mod:`guards`). The key travels only in its header: it is never part of a URL, a log line
-or an error message.
+or an error message (it is registered with :mod:`coinwatch_assets.lib.secrets`, so an answer
+echoing it is redacted too).
 """
 
 import logging
@@ -14,9 +15,11 @@ import httpx
 import pybreaker
 import tenacity
 
+from coinwatch_assets.lib import secrets
 from coinwatch_assets.lib.fundamentals.answers import check_answer
 from coinwatch_assets.lib.fundamentals.errors import (
     CoinGeckoConfigError,
+    CoinGeckoError,
     CoinGeckoTransientError,
     CoinGeckoUnavailable,
 )
@@ -72,6 +75,7 @@ class CoinGeckoClient:
         logger: logging.Logger | None = None,
         sleep=None,
     ) -> None:
+        secrets.register(api_key)  # a server may echo it back: errors and logs never show it
         self.root = api_url.rstrip("/")
         self.policy = policy
         self.log = logger or log
@@ -118,7 +122,10 @@ class CoinGeckoClient:
             raise CoinGeckoTransientError(
                 f"connection to CoinGecko failed for {what}: {type(exc).__name__}: {exc}"
             ) from None
-        return check_answer(response, what, repair)
+        try:
+            return check_answer(response, what, repair)
+        except CoinGeckoError as exc:
+            raise secrets.scrub(exc) from None
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         backoff = tenacity.wait_exponential_jitter(

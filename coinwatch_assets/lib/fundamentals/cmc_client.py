@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import tenacity
 
+from coinwatch_assets.lib import secrets
 from coinwatch_assets.lib.fundamentals.cmc_credits import CreditLedger
 from coinwatch_assets.lib.fundamentals.cmc_errors import (
     CODES,
@@ -22,7 +23,6 @@ from coinwatch_assets.lib.fundamentals.cmc_errors import (
     CmcError,
     CmcTransientError,
     CmcUnavailable,
-    redact,
 )
 from coinwatch_assets.lib.fundamentals.guards import CallBudget
 
@@ -76,6 +76,7 @@ class CmcClient:
         self.ledger = ledger
         self.log = logger or log
         self._key = api_key
+        secrets.register(api_key)  # a server may echo it back: errors and logs never show it
         self.budget = CallBudget(f"cmc:{self.root}", policy.calls_per_minute, 60)
         self._sleep = sleep or tenacity.nap.sleep
         self._http = httpx.Client(
@@ -103,7 +104,7 @@ class CmcClient:
         self.ledger.check(credits)
 
     def _safe(self, text: str) -> str:
-        return redact(text, self._key)
+        return secrets.redact(text)
 
     def _count(self, body: Any) -> None:
         try:

@@ -61,10 +61,3 @@ CODES: dict[int, tuple[type[CmcError], str]] = {
     1011: (CmcTransientError, "this IP's per-minute limit is reached (1011): retried after the "
            "minute; run fewer CoinMarketCap calls at once"),
 }  # fmt: skip
-
-
-def redact(text: str, secret: str | None) -> str:
-    """`text` with every occurrence of `secret` masked (servers may echo a key back)."""
-    if not secret or len(secret) < 4:
-        return text
-    return text.replace(secret, "[redacted]")

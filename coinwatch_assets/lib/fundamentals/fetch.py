@@ -129,21 +129,3 @@ def fetch_metrics(
         if (coin, pd.Timestamp(h)) not in have
     ]
     return MetricsFetch(rows[MARKET_COLUMNS], live, past, missing)
-
-
-def _keys(frame: pd.DataFrame) -> pd.MultiIndex:
-    return pd.MultiIndex.from_arrays([frame["coin_id"], pd.to_datetime(frame["ts"], utc=True)])
-
-
-def keep_live_rows(fetched: pd.DataFrame, stored: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """`fetched`, where a stored full `coins/markets` row of the same (coin, hour) replaces a
-    price/cap/volume-only `market_chart/range` row: a backfill never erases richer data."""
-    if fetched.empty or stored.empty:
-        return fetched, 0
-    live = stored[stored["source"] == "coins/markets"]
-    poorer = _keys(fetched).isin(_keys(live)) & (fetched["source"] != "coins/markets").to_numpy()
-    if not poorer.any():
-        return fetched, 0
-    kept = live[_keys(live).isin(_keys(fetched[poorer]))]
-    rows = pd.concat([fetched[~poorer], kept[MARKET_COLUMNS]], ignore_index=True)
-    return rows, len(kept)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from coinwatch_assets.lib.fundamentals.errors import CoinGeckoBodyError
 from coinwatch_assets.lib.fundamentals.text import plain_text
+from coinwatch_assets.lib.fundamentals.values import checked_number
 
 MARKET_COLUMNS = [
     "coin_id", "symbol", "ts", "price", "market_cap", "market_cap_rank", "total_volume",
@@ -19,6 +20,14 @@ CHART_COLUMNS = ("price", "market_cap", "total_volume")
 PAST_HOUR_NULL_COLUMNS = [
     c for c in MARKET_COLUMNS[3:-2] if c not in CHART_COLUMNS and c != "symbol"
 ]
+# market_metrics column -> /coins/markets field, for the numbers of a row
+_MARKET_NUMBERS = {
+    "price": "current_price", "market_cap": "market_cap", "market_cap_rank": "market_cap_rank",
+    "total_volume": "total_volume", "circulating_supply": "circulating_supply",
+    "total_supply": "total_supply", "max_supply": "max_supply", "ath": "ath", "atl": "atl",
+    "price_change_24h": "price_change_24h",
+    "price_change_pct_24h": "price_change_percentage_24h",
+}  # fmt: skip
 METADATA_COLUMNS = [
     "coin_id", "week", "symbol", "name", "categories", "description", "homepage",
     "genesis_date", "hashing_algorithm", "platforms", "last_updated", "fetched_at",
@@ -65,24 +74,19 @@ def market_rows(body: Any, hour: datetime, asked: set[str]) -> pd.DataFrame:
             raise _shape_error(what, f"an entry without an id: {entry!r:.200}")
         if entry["id"] not in asked:
             raise _shape_error(what, f"coin {entry['id']!r} was not asked for")
+        coin = entry["id"]
+        numbers = {
+            column: checked_number(entry.get(field), coin, column, what)
+            for column, field in _MARKET_NUMBERS.items()
+        }
         rows.append(
             {
-                "coin_id": entry["id"],
+                "coin_id": coin,
                 "symbol": entry.get("symbol"),
                 "ts": hour,
-                "price": entry.get("current_price"),
-                "market_cap": entry.get("market_cap"),
-                "market_cap_rank": entry.get("market_cap_rank"),
-                "total_volume": entry.get("total_volume"),
-                "circulating_supply": entry.get("circulating_supply"),
-                "total_supply": entry.get("total_supply"),
-                "max_supply": entry.get("max_supply"),
-                "ath": entry.get("ath"),
+                **numbers,
                 "ath_date": _ts(entry.get("ath_date")),
-                "atl": entry.get("atl"),
                 "atl_date": _ts(entry.get("atl_date")),
-                "price_change_24h": entry.get("price_change_24h"),
-                "price_change_pct_24h": entry.get("price_change_percentage_24h"),
                 "last_updated": _ts(entry.get("last_updated")),
                 "source": "coins/markets",
             }
@@ -101,6 +105,8 @@ def chart_points(body: Any, coin_id: str) -> pd.DataFrame:
         points = body.get(key) or []
         if any(not isinstance(p, list) or len(p) != 2 for p in points):
             raise _shape_error(what, f"'{key}' holds points that are not [ms, value] pairs")
+        for _, value in points:
+            checked_number(value, coin_id, column, what)
         frame = pd.DataFrame(points, columns=["ms", column]).drop_duplicates("ms", keep="last")
         frames.append(frame.set_index("ms"))
     joined = pd.concat(frames, axis=1).sort_index()

@@ -11,6 +11,8 @@ from datetime import datetime
 
 import pandas as pd
 
+from coinwatch_assets.lib import secrets as registered
+
 DATA_QUALITY = "data_quality"
 ERROR = "error"
 MAX_MESSAGE = 2000
@@ -27,9 +29,11 @@ _SECRET_PAIR = re.compile(
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` without URL credentials, secret-looking pairs and the given secret values."""
+    """`text` without the registered secrets (lib.secrets), the given secret values, URL
+    credentials and secret-looking pairs."""
     for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, "***")
+    text = registered.redact(text)
     text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
     return _SECRET_PAIR.sub(r"\g<name>***", text)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from coinwatch_assets.lib import secrets
+
 
 def _iso(value: datetime | int | None) -> str:
     if value is None:
@@ -54,7 +56,7 @@ class SourceError(Exception):
         self.start = start
         self.end = end
         self.context = describe(exchange, symbol, timeframe, start, end)
-        super().__init__(f"{self.context}: {message}")
+        super().__init__(secrets.redact(f"{self.context}: {message}"))
 
 
 class SourceUnavailable(SourceError):

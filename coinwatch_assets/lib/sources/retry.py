@@ -17,6 +17,8 @@ from typing import TypeVar
 
 import tenacity
 
+from coinwatch_assets.lib import secrets
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,8 @@ def call_with_retry(
         try:
             return fn()
         except Exception as err:
+            # ccxt puts whole answers (and URLs) in its errors: no registered secret survives
+            secrets.scrub(err)
             # read the answer's Retry-After before the next request replaces it
             headers["retry_after"] = retry_after() if is_transient(err) else None
             final = stop_now(err, headers["retry_after"]) if is_transient(err) else None

@@ -1,9 +1,10 @@
 """Schema revisions: where a database stands against this code's Alembic head, and upgrades.
 
 - SQLite (the embedded default) upgrades itself on first use: `ensure_current`.
-- PostgreSQL/TimescaleDB upgrades by one explicit command (`coinwatch-db upgrade`, `make
-  migrate`, the `migrate_database_job`); until then the first read or write fails with
-  `SchemaBehind`, which names the database, both revisions and the command.
+- PostgreSQL/TimescaleDB: an EMPTY database (no coinwatch table, no revision) is initialized
+  to head on first use. An existing schema upgrades by one explicit command (`coinwatch-db
+  upgrade`, `make migrate`, the `migrate_database_job`); until then the first read or write
+  fails with `SchemaBehind`, which names the database, both revisions and the command.
 - A database at a revision this code does not know (a newer coinwatch migrated it) is refused
   with `SchemaAhead`: coinwatch never downgrades by itself.
 - A database created before revisions existed (`create_all`: coinwatch tables, no
@@ -20,6 +21,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from coinwatch_assets.lib.storage.db_errors import explain_connect_failure
 from coinwatch_assets.lib.storage.frames import StorageError
 from coinwatch_assets.lib.storage.hypertables import create_hypertable
 from coinwatch_assets.lib.storage.tables import metadata as code_metadata
@@ -113,7 +115,7 @@ def schema_state(conn: sa.Connection, script_location: str = SCRIPT_LOCATION) ->
     )
 
 
-def _ahead_error(state: SchemaState) -> SchemaAhead:
+def ahead_error(state: SchemaState) -> SchemaAhead:
     return SchemaAhead(
         f"database {state.database} is at schema revision {state.revision}, which this "
         f"coinwatch (schema revision {state.head}) does not know: a newer coinwatch upgraded "
@@ -127,7 +129,7 @@ def check_schema(conn: sa.Connection, script_location: str = SCRIPT_LOCATION) ->
     """The state of `conn`'s database; raises unless it is exactly at this code's head."""
     state = schema_state(conn, script_location)
     if state.ahead:
-        raise _ahead_error(state)
+        raise ahead_error(state)
     if not state.up_to_date:
         raise SchemaBehind(
             f"database {state.database} {state.describe()}; this coinwatch needs schema "
@@ -144,6 +146,13 @@ def schema_drift(conn: sa.Connection, target: sa.MetaData | None = None) -> list
     """
     ctx = MigrationContext.configure(conn, opts={"compare_type": True})
     return compare_metadata(ctx, code_metadata if target is None else target)
+
+
+def connectable(url: str | sa.URL) -> sa.Engine:
+    """A one-off engine whose failed connect is a clear StorageError (no driver traceback)."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    sa.event.listen(engine, "handle_error", explain_connect_failure)
+    return engine
 
 
 def _sqlite_begin_immediate(engine: sa.Engine) -> None:
@@ -196,7 +205,7 @@ def upgrade_database(
     url: str | sa.URL, script_location: str = SCRIPT_LOCATION
 ) -> tuple[SchemaState, SchemaState]:
     """Bring the database at `url` to this code's head in ONE transaction: (before, after)."""
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    engine = connectable(url)
     if engine.dialect.name == "sqlite":
         _sqlite_begin_immediate(engine)
     try:
@@ -206,7 +215,7 @@ def upgrade_database(
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
             before = schema_state(conn, script_location)
             if before.ahead:
-                raise _ahead_error(before)
+                raise ahead_error(before)
             cfg = alembic_config(conn, script_location)
             if before.legacy:
                 _adopt_legacy(conn, cfg, before, script_location)
@@ -218,11 +227,15 @@ def upgrade_database(
 
 
 def ensure_current(engine: sa.Engine, script_location: str = SCRIPT_LOCATION) -> SchemaState:
-    """SQLite: upgrade when behind (a first run needs no command). PostgreSQL: check only."""
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            state = schema_state(conn, script_location)
-        if not state.up_to_date and not state.ahead:
-            return upgrade_database(engine.url, script_location)[1]
+    """SQLite: upgrade when behind (a first run needs no command). PostgreSQL: initialize an
+    EMPTY database (no coinwatch table, no revision), as Dagster does with its own storage;
+    an existing schema is only checked (its upgrade stays an explicit command)."""
+    with engine.connect() as conn:
+        state = schema_state(conn, script_location)
+    empty = not state.current and not state.legacy
+    if (engine.dialect.name == "sqlite" and not state.up_to_date and not state.ahead) or empty:
+        # upgrade_database takes the upgrade lock and re-reads the state under it, so
+        # parallel first runs create the schema once
+        return upgrade_database(engine.url, script_location)[1]
     with engine.connect() as conn:
         return check_schema(conn, script_location)

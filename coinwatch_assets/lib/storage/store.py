@@ -134,13 +134,21 @@ class Storage:
         ensure_timescaledb(conn)
 
     def write(
-        self, spec: TableSpec, frame: pd.DataFrame, where: Slice, *, replace: bool = False
+        self,
+        spec: TableSpec,
+        frame: pd.DataFrame,
+        where: Slice,
+        *,
+        replace: bool = False,
+        allow_empty: bool = False,
     ) -> WriteResult:
         """Write `frame` into slice `where`, atomically; refuse bad frames before writing.
 
         Facts tables (`write_mode="upsert"`) add and correct rows and keep stored rows the
         frame does not hold; `replace=True` (a deliberate user action) or a derived table
-        replaces the slice. Writers of one slice wait for each other.
+        replaces the slice. A replacement of facts that would leave a stored (day, keys) cell
+        with no row raises EmptyReplacement unless `allow_empty` says so. Writers of one slice
+        wait for each other.
         """
         label = f"{spec.name} partition {where.label}"
         prepared = prepare_frame(spec, frame, label)
@@ -151,6 +159,8 @@ class Storage:
                 f"{label}: rows outside the partition slice, {examples(rows, outside)}"
             )
         mode = "replace" if replace or spec.write_mode == "replace" else "upsert"
+        if mode == "replace" and allow_empty:
+            mode = "replace_allow_empty"
         self.ensure_schema()
         try:
             if self.backend == "timescaledb":

@@ -139,6 +139,10 @@ class TableSpec:
     pinned_columns: tuple[str, ...] = ()
     # What a row is, for metadata and log lines ("candles_not_returned").
     noun: str = "rows"
+    # Upsert only: (column, value) - a stored row whose `column` holds `value` is never
+    # replaced by a row whose `column` does not (a richer source's row beats a poorer one).
+    # Decided inside the write, under the slice lock, so a concurrent writer cannot slip by.
+    keep_stored: tuple[str, str] | None = None
 
     @property
     def name(self) -> str:
@@ -290,12 +294,16 @@ TABLE_SPECS.update(
     {
         "coin_ids": TableSpec(coin_ids),
         "coin_metadata": TableSpec(coin_metadata, time_column="week"),
-        # each provider's asset writes (and replaces) only its own rows
+        # Facts: a re-fetch adds and corrects hours; a backfill's price/cap/volume-only row
+        # (market_chart/range) never replaces a full live row (coins/markets). Each
+        # provider's asset writes only its own rows.
         "market_metrics": TableSpec(
             market_metrics,
             time_column="ts",
             chunk_interval=timedelta(days=7),
             pinned_columns=("provider",),
+            write_mode="upsert",
+            keep_stored=("source", "coins/markets"),
         ),
     }
 )

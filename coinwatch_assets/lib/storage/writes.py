@@ -1,6 +1,8 @@
 """The two write semantics inside one transaction: replace a slice, or upsert facts into it.
 
-`replace` (derived tables): delete the slice, insert the frame. `upsert` (facts: candles,
+`replace` (derived tables, or a deliberate replacement of facts): delete the slice, insert the
+frame; a replacement of facts that would leave a stored (day, keys) cell with no row is refused
+unless the mode is `replace_allow_empty`. `upsert` (facts: candles,
 markets, articles): rows are added and corrected, stored rows the frame does not hold are kept
 and counted. An upsert into an empty slice is a plain insert (COPY speed); otherwise the frame
 is staged in a temporary table and merged with `INSERT ... ON CONFLICT DO UPDATE ... WHERE
@@ -13,15 +15,24 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 
-from coinwatch_assets.lib.storage.frames import PreparedFrame
+from coinwatch_assets.lib.storage.frames import PreparedFrame, RefusedWrite
 from coinwatch_assets.lib.storage.pg_copy import copy_in
 from coinwatch_assets.lib.storage.slices import Slice
 from coinwatch_assets.lib.storage.sqlite_rows import insert_rows
 from coinwatch_assets.lib.storage.tables import TableSpec
 
 _stage_names = itertools.count()
+
+
+class EmptyReplacement(RefusedWrite):
+    """A replacement of facts would leave stored (day, keys) cells with no row."""
+
+    def __init__(self, message: str, emptied: dict[str, int]) -> None:
+        super().__init__(message)
+        self.emptied = emptied
 
 
 @dataclass(frozen=True)
@@ -34,12 +45,13 @@ class WriteResult:
     rows_inserted: int = 0  # upsert: new keys
     rows_updated: int = 0  # upsert: stored rows whose values changed
     rows_not_returned: int = 0  # upsert: stored rows of the slice the frame did not hold
+    rows_kept: int = 0  # upsert: frame rows the table's keep rule turned away (TableSpec)
     # upsert: stored rows not returned, per (key values, UTC day) - for warnings
     not_returned_by_cell: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows_unchanged(self) -> int:
-        return self.rows_written - self.rows_inserted - self.rows_updated
+        return self.rows_written - self.rows_inserted - self.rows_updated - self.rows_kept
 
 
 def _q(name: str) -> str:
@@ -73,9 +85,61 @@ def _not_returned(
     return {label: n for label, n in sorted(counts.items()) if n}
 
 
+def cell_counts(spec: TableSpec, frame: pd.DataFrame, where: Slice) -> dict[str, int]:
+    """Rows per (UTC day, key values) of a frame, labelled like `not_returned_by_cell`."""
+    if frame is None or frame.empty:
+        return {}
+    keys = sorted({col for cell in where.cells or () for col, _ in cell.equals})
+    parts = [frame[k].astype(str) for k in keys]
+    if spec.time_column is not None:
+        day = pd.to_datetime(frame[spec.time_column], utc=True).dt.strftime("%Y-%m-%d")
+        parts.insert(0, day)
+    if not parts:
+        return {spec.name: len(frame)}
+    labels = parts[0].str.cat(parts[1:], sep=" ") if len(parts) > 1 else parts[0]
+    return labels.value_counts().to_dict()
+
+
+def _refuse_emptying(
+    conn: sa.Connection, spec: TableSpec, prepared: PreparedFrame, where: Slice, day: Any
+) -> None:
+    """A replacement of facts never turns stored rows of a (day, keys) cell into none."""
+    stored = _not_returned(conn, spec, where, None, day)
+    emptied = {c: n for c, n in stored.items() if c not in cell_counts(spec, prepared.rows, where)}
+    if emptied:
+        shown = ", ".join(f"{c} ({n} {spec.noun})" for c, n in list(emptied.items())[:10])
+        raise EmptyReplacement(
+            f"{spec.name} partition {where.label}: the replacement holds no {spec.noun} for "
+            f"{len(emptied)} day(s) that store some: {shown}; the source answered nothing for "
+            "them. Nothing was written: the slice keeps its rows.",
+            emptied,
+        )
+
+
 def _count(conn: sa.Connection, spec: TableSpec, where: Slice) -> int:
     stmt = sa.select(sa.func.count()).select_from(spec.table).where(where.where(spec.table))
     return int(conn.execute(stmt).scalar_one())
+
+
+def _kept_sql(spec: TableSpec) -> str:
+    """True for a stored row (`cur`) the table's keep rule protects from its staged row (`s`)."""
+    column, value = spec.keep_stored
+    literal = "'" + value.replace("'", "''") + "'"
+    return (
+        f"cur.{_q(column)} = {literal} AND (s.{_q(column)} IS NULL OR s.{_q(column)} <> {literal})"
+    )
+
+
+def _kept(conn: sa.Connection, spec: TableSpec, stage: str) -> int:
+    """Staged rows the keep rule turns away (counted under the slice lock, before the merge)."""
+    if spec.keep_stored is None:
+        return 0
+    on = " AND ".join(f"s.{_q(k)} = cur.{_q(k)}" for k in spec.primary_key)
+    sql = (
+        f"SELECT count(*) FROM {_q(stage)} AS s JOIN {_q(spec.name)} AS cur ON {on} "
+        f"WHERE {_kept_sql(spec)}"
+    )
+    return int(conn.exec_driver_sql(sql).scalar_one())
 
 
 def _upsert_sql(spec: TableSpec, stage: str, *, postgres: bool) -> str:
@@ -97,6 +161,8 @@ def _upsert_sql(spec: TableSpec, stage: str, *, postgres: bool) -> str:
         )
     else:
         differs = " OR ".join(f"cur.{_q(c)} IS NOT s.{_q(c)}" for c in values)
+    if spec.keep_stored is not None and values:
+        differs = f"({differs}) AND NOT ({_kept_sql(spec)})"
     new_or_changed = f"cur.{_q(spec.primary_key[0])} IS NULL" + (f" OR {differs}" if values else "")
     # (A WHERE also keeps SQLite from reading the ON CONFLICT as a join constraint.)
     sql = (
@@ -140,10 +206,12 @@ def pg_write(
     raw = conn.connection.driver_connection
     n = len(prepared.rows)
     lock_slice(conn, where)
-    if mode == "replace":
+    if mode == "replace" and spec.write_mode == "upsert":
+        _refuse_emptying(conn, spec, prepared, where, _pg_day)
+    if mode in ("replace", "replace_allow_empty"):
         deleted = conn.execute(sa.delete(spec.table).where(where.where(spec.table)))
         copy_in(raw, spec, prepared)
-        return WriteResult(mode, n, rows_deleted=max(deleted.rowcount, 0))
+        return WriteResult("replace", n, rows_deleted=max(deleted.rowcount, 0))
     stored = _count(conn, spec, where)
     if stored == 0:
         copy_in(raw, spec, prepared)
@@ -157,12 +225,13 @@ def pg_write(
     # Without statistics the planner takes the fresh temp table for a few rows and joins it
     # row by row (quadratic on a 1M-row backfill); ANALYZE samples it in milliseconds.
     conn.exec_driver_sql(f"ANALYZE {_q(name)}")
+    kept = _kept(conn, spec, name)
     fresh, updated = conn.exec_driver_sql(
         f"WITH up AS ({_upsert_sql(spec, name, postgres=True)} RETURNING (xmax = 0) AS fresh) "
         "SELECT count(*) FILTER (WHERE fresh), count(*) FILTER (WHERE NOT fresh) FROM up"
     ).one()
     return _upserted(
-        conn, spec, where, _stage_table(spec, name), _pg_day, n, stored, fresh, updated
+        conn, spec, where, _stage_table(spec, name), _pg_day, n, stored, (fresh, updated, kept)
     )
 
 
@@ -174,11 +243,12 @@ def _upserted(
     day: Any,
     n: int,
     stored: int,
-    fresh: int,
-    updated: int,
+    counts: tuple[int, int, int],
 ) -> WriteResult:
     """The result of an upsert; stored rows it was not sent are counted per day only when
-    there are some (the anti-join is the costly part of an unchanged re-write)."""
+    there are some (the anti-join is the costly part of an unchanged re-write).
+    `counts`: (new, updated, kept by the keep rule) rows of the frame."""
+    fresh, updated, kept = counts
     not_returned = stored - (n - int(fresh))
     missing = _not_returned(conn, spec, where, stage, day) if not_returned else {}
     return WriteResult(
@@ -188,6 +258,7 @@ def _upserted(
         rows_updated=int(updated),
         rows_not_returned=not_returned,
         not_returned_by_cell=missing,
+        rows_kept=kept,
     )
 
 
@@ -198,10 +269,12 @@ def sqlite_write(
     raw = conn.connection.driver_connection
     rows = prepared.rows
     n = len(rows)
-    if mode == "replace":
+    if mode == "replace" and spec.write_mode == "upsert":
+        _refuse_emptying(conn, spec, prepared, where, _sqlite_day)
+    if mode in ("replace", "replace_allow_empty"):
         deleted = conn.execute(sa.delete(spec.table).where(where.where(spec.table)))
         insert_rows(raw, spec, rows)
-        return WriteResult(mode, n, rows_deleted=max(deleted.rowcount, 0))
+        return WriteResult("replace", n, rows_deleted=max(deleted.rowcount, 0))
     stored = _count(conn, spec, where)
     if stored == 0:
         insert_rows(raw, spec, rows)
@@ -215,9 +288,11 @@ def sqlite_write(
     fresh = conn.execute(
         sa.select(sa.func.count()).select_from(stage).where(~sa.exists().where(same))
     ).scalar_one()
+    kept = _kept(conn, spec, name)
     before = raw.total_changes
     raw.execute(_upsert_sql(spec, name, postgres=False))
     changed = raw.total_changes - before
-    result = _upserted(conn, spec, where, stage, _sqlite_day, n, stored, fresh, changed - fresh)
+    counts = (fresh, changed - fresh, kept)
+    result = _upserted(conn, spec, where, stage, _sqlite_day, n, stored, counts)
     raw.execute(f"DROP TABLE temp.{_q(name)}")
     return result

@@ -143,7 +143,7 @@ def test_a_backfill_keeps_the_full_rows_the_schedule_fetched_live(resources, ins
     assert len(rows) == 9 and set(at_hour["source"]) == {"coins/markets"}
     assert at_hour["market_cap_rank"].notna().all()  # not erased by the range's NULLs
     meta = result.get_asset_materialization_events()[0].materialization.metadata
-    assert meta["kept_live_rows"].value == 3
+    assert meta["rows_kept"].value == 3
 
 
 def test_each_error_answer_fails_the_run_and_writes_nothing(resources, instance, emulator):
@@ -158,6 +158,7 @@ def test_each_error_answer_fails_the_run_and_writes_nothing(resources, instance,
         ({"kind": "code", "code": 10011}, "Demo key needs the public root"),
         ({"kind": "cdn_block"}, "1020"),
         ({"kind": "truncated"}, "truncated"),
+        ({"kind": "html"}, "answered GET /coins/markets with text/html, not JSON"),
         ({"kind": "non_utf8"}, "not valid UTF-8"),
         ({"kind": "status", "status": 429, "retry_after": "0"}, "gave up after 3 attempts"),
     ]
@@ -173,3 +174,23 @@ def test_each_error_answer_fails_the_run_and_writes_nothing(resources, instance,
         assert says in str(failure.event_specific_data.error), (fault, failure)
         after = resources["database"].read("market_metrics")
         pd.testing.assert_frame_equal(after, before)  # the partition keeps its rows
+
+
+def test_bad_values_for_a_stored_hour_fail_the_run_and_keep_the_good_row(
+    resources, instance, emulator
+):
+    resources = {**resources, "coingecko": coingecko(emulator, live_grace_minutes=61)}
+    run([coin_ids], resources, instance)
+    hour = hour_key(last_closed_hour())
+    assert run([market_metrics], resources, instance, partition_key=hour).success
+    before = resources["database"].read("market_metrics")
+    for value, shown in ((-70_000.0, "-"), (float("nan"), "nan"), (float("inf"), "inf")):
+        emulator.coins["bitcoin"].price = value
+        result = run(
+            [market_metrics], resources, instance, partition_key=hour, raise_on_error=False
+        )
+        assert not result.success
+        failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+        message = str(failure.event_specific_data.error)
+        assert f"price {shown}" in message and "coin 'bitcoin'" in message, message
+        pd.testing.assert_frame_equal(resources["database"].read("market_metrics"), before)

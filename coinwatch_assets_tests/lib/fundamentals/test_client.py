@@ -67,6 +67,7 @@ def test_5xx_is_retried(emulator: CoinGeckoEmulator):
         ({"kind": "code", "code": 10011}, CoinGeckoConfigError, "api.coingecko.com/api/v3 and"),
         ({"kind": "cdn_block"}, CoinGeckoConfigError, "1020"),
         ({"kind": "truncated"}, CoinGeckoBodyError, "truncated"),
+        ({"kind": "html"}, CoinGeckoBodyError, "answered GET /coins/markets with text/html, not"),
         ({"kind": "non_utf8"}, CoinGeckoBodyError, "not valid UTF-8"),
     ],
 )

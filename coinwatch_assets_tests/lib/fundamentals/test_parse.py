@@ -1,5 +1,6 @@
 """Parsing the real recorded CoinGecko bodies, and the ticker -> id rules."""
 
+import copy
 import json
 from datetime import UTC, datetime
 
@@ -37,6 +38,33 @@ def test_an_answer_about_coins_not_asked_for_is_refused():
         market_rows(recorded("GetMarkets.json"), HOUR, {"ethereum"})
     with pytest.raises(CoinGeckoBodyError, match="about 'bitcoin', not 'ethereum'"):
         metadata_row(recorded("GetAssetDetails.json"), "ethereum", HOUR, HOUR)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("current_price", -1.5, "price -1.5 for coin 'bitcoin', which is negative"),
+        ("current_price", float("nan"), "price nan for coin 'bitcoin', which is not a finite"),
+        ("market_cap", float("inf"), "market_cap inf for coin 'bitcoin', which is not a finite"),
+        ("total_volume", "12", "total_volume '12' for coin 'bitcoin', which is not a number"),
+        ("market_cap_rank", 0, "market_cap_rank 0 for coin 'bitcoin', which is not positive"),
+    ],
+)
+def test_bad_numbers_are_refused_naming_coin_field_and_value(field, value, says):
+    # through real JSON text: NaN and Infinity are what json.loads makes of such an answer
+    body = json.loads(json.dumps([{**recorded("GetMarkets.json")[0], field: value}]))
+    with pytest.raises(CoinGeckoBodyError, match=says):
+        market_rows(body, HOUR, {"bitcoin"})
+    chart = copy.deepcopy(recorded("GetMarketChart.json"))  # the recorded body is cached
+    chart["market_caps"][2][1] = -5.0
+    with pytest.raises(CoinGeckoBodyError, match="market_cap -5.0 for coin 'bitcoin'"):
+        chart_points(chart, "bitcoin")
+
+
+def test_nulls_and_negative_changes_are_kept():
+    entry = {**recorded("GetMarkets.json")[0], "max_supply": None, "price_change_24h": -12.5}
+    row = market_rows([entry], HOUR, {"bitcoin"}).iloc[0]
+    assert pd.isna(row.max_supply) and row.price_change_24h == -12.5
 
 
 def test_real_market_chart_gives_the_last_point_of_each_hour():

@@ -96,28 +96,16 @@ def test_parallel_upgrades_of_one_timescaledb_apply_the_revisions_once(
     assert all(after.up_to_date for _, after in results)
 
 
-def test_empty_timescaledb_is_behind_and_names_the_command(
-    empty_timescale_url: str, timescale
-) -> None:
-    url = empty_timescale_url.replace("coinwatch@", "coinwatch:s3cret-pw@")
-    storage = Storage(url)
-    for first_use in (
-        lambda: storage.read(OHLCV, Slice.whole_table("ohlcv")),
-        lambda: storage.write(OHLCV, ohlcv_frame(), day_slice("BTC/USDT", "2024-01-01")),
-    ):
-        with pytest.raises(SchemaBehind) as err:
-            first_use()
-        text = str(err.value)
-        db_name = empty_timescale_url.rsplit("/", 1)[1]
-        assert db_name in text and "s3cret-pw" not in text and "***" in text
-        assert "has no coinwatch schema yet" in text
-        assert f"needs schema revision {head_revision()}" in text
-        assert "coinwatch-db upgrade" in text and "migrate_database_job" in text
-    with _connect(url) as conn:
-        assert sa.inspect(conn).get_table_names() == []  # nothing was created behind our back
-    upgrade_database(url)
-    storage.write(OHLCV, ohlcv_frame(), day_slice("BTC/USDT", "2024-01-01"))  # now it works
+def test_an_empty_timescaledb_is_initialized_on_first_use(empty_timescale_url: str) -> None:
+    # as Dagster does with its own storage: parallel first uses create the schema once
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: Storage(empty_timescale_url).ensure_schema(), range(4)))
+    storage = Storage(empty_timescale_url)
+    storage.write(OHLCV, ohlcv_frame(), day_slice("BTC/USDT", "2024-01-01"))
     assert len(storage.read(OHLCV, Slice.whole_table("ohlcv"))) == 288
+    with _connect(empty_timescale_url) as conn:
+        assert check_schema(conn).up_to_date
+        assert "ohlcv" in sa.inspect(conn).get_table_names()
     storage.dispose()
 
 
@@ -133,6 +121,9 @@ def test_database_one_revision_behind_names_both_revisions(
     text = str(err.value)
     assert "is at schema revision 0001" in text and "needs schema revision 0002" in text
     assert "coinwatch-db upgrade" in text
+    # first use initializes only an EMPTY database: an existing schema's upgrade stays explicit
+    with pytest.raises(SchemaBehind, match="is at schema revision 0001"):
+        Storage(empty_timescale_url).ensure_schema()
     assert upgrade_database(empty_timescale_url, newer)[1].current == ("0002",)
 
 

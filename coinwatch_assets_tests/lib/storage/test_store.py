@@ -15,6 +15,7 @@ from coinwatch_assets.lib.storage.frames import RefusedWrite, StorageError
 from coinwatch_assets.lib.storage.slices import Cell, Slice
 from coinwatch_assets.lib.storage.store import Storage
 from coinwatch_assets.lib.storage.tables import table_spec
+from coinwatch_assets.lib.storage.writes import EmptyReplacement
 from coinwatch_assets_tests.factories import ohlcv_frame
 from coinwatch_assets_tests.timescale import TimescaleCluster
 
@@ -76,9 +77,14 @@ def test_replace_rewrites_only_its_slice(seeded: Storage) -> None:
     }
 
 
-def test_empty_frame_with_replace_empties_the_slice(seeded: Storage) -> None:
+def test_empty_frame_with_replace_empties_the_slice_only_when_allowed(seeded: Storage) -> None:
     empty = ohlcv_frame().iloc[:0]
-    result = seeded.write(OHLCV, empty, day_slice("BTC/USDT", "2024-01-01"), replace=True)
+    day = day_slice("BTC/USDT", "2024-01-01")
+    with pytest.raises(EmptyReplacement, match="holds no candles for 1 day") as err:
+        seeded.write(OHLCV, empty, day, replace=True)
+    assert err.value.emptied == {"2024-01-01 BTC/USDT": 288}
+    assert len(seeded.read(OHLCV, day)) == 288  # nothing was written
+    result = seeded.write(OHLCV, empty, day, replace=True, allow_empty=True)
     assert (result.rows_written, result.rows_deleted) == (0, 288)
     assert seeded.read(OHLCV, day_slice("BTC/USDT", "2024-01-01")).empty
     assert len(all_rows(seeded)) == 3 * 288

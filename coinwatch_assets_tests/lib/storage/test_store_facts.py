@@ -172,3 +172,68 @@ def test_concurrent_sqlite_writers_wait_instead_of_failing(tmp_path) -> None:
     assert len(rows) == 288 and len(bases) == 1  # one whole generation, never a mix
     with storage.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM ohlcv")).scalar_one() == 288
+
+
+METRICS = table_spec("market_metrics")
+HOUR = pd.Timestamp("2024-04-07 16:00", tz="UTC")
+
+
+def metrics_row(source: str, price: float, **values) -> pd.DataFrame:
+    row = {c.name: None for c in METRICS.table.columns}
+    row.update(coin_id="bitcoin", symbol="BTC", ts=HOUR, price=price, source=source, **values)
+    return pd.DataFrame([row])
+
+
+def hours_slice(hours: int) -> Slice:
+    from coinwatch_assets.lib.storage.slices import Cell
+
+    end = HOUR + pd.Timedelta(hours=1)
+    return Slice("market_metrics", "ts", (Cell(start=end - pd.Timedelta(hours=hours), end=end),))
+
+
+def test_a_range_row_never_replaces_a_stored_live_row(database_url: str) -> None:
+    # The rule lives in the write (under the slice lock): a backfill that read the hour before
+    # the live run committed still cannot downgrade it.
+    storage = Storage(database_url)
+    storage.write(
+        METRICS, metrics_row("coins/markets", 70_000.0, market_cap_rank=1), hours_slice(1)
+    )
+    result = storage.write(METRICS, metrics_row("market_chart/range", 69_000.0), hours_slice(3))
+    assert (result.rows_kept, result.rows_updated, result.rows_inserted) == (1, 0, 0)
+    stored = storage.read(METRICS, hours_slice(3)).iloc[0]
+    assert (stored.source, stored.price, stored.market_cap_rank) == ("coins/markets", 70_000.0, 1)
+    # a live row still corrects a live row, and replaces a range row
+    storage.write(METRICS, metrics_row("coins/markets", 70_100.0), hours_slice(1))
+    assert storage.read(METRICS, hours_slice(1)).iloc[0].price == 70_100.0
+    later = metrics_row("market_chart/range", 1.0).assign(ts=HOUR - pd.Timedelta(hours=1))
+    storage.write(METRICS, later, hours_slice(3))
+    storage.write(METRICS, later.assign(source="coins/markets", price=2.0), hours_slice(3))
+    assert sorted(storage.read(METRICS, hours_slice(3))["price"]) == [2.0, 70_100.0]
+
+
+def test_a_backfill_waiting_for_a_live_writer_keeps_its_row_on_timescaledb(
+    timescale_url: str,
+) -> None:
+    storage = Storage(timescale_url)
+    storage.ensure_schema()
+    live = prepare_frame(METRICS, metrics_row("coins/markets", 70_000.0), "live")
+    outcome: dict[str, object] = {}
+    with storage.engine.connect() as conn:
+        trans = conn.begin()
+        pg_write(conn, METRICS, live, hours_slice(1), "upsert")
+        # the backfill starts while the live write is not committed yet, and must wait for it
+
+        def backfill() -> None:
+            outcome["result"] = storage.write(
+                METRICS, metrics_row("market_chart/range", 69_000.0), hours_slice(3)
+            )
+
+        thread = threading.Thread(target=backfill)
+        thread.start()
+        time.sleep(0.5)
+        assert thread.is_alive()  # waiting on the slice lock
+        trans.commit()
+    thread.join(10)
+    assert outcome["result"].rows_kept == 1
+    stored = storage.read(METRICS, hours_slice(3))
+    assert list(stored["source"]) == ["coins/markets"] and list(stored["price"]) == [70_000.0]
