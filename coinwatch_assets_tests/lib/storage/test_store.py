@@ -228,7 +228,15 @@ def test_ohlcv_is_a_hypertable_with_one_day_chunks(timescale_url: str) -> None:
             "FROM timescaledb_information.dimensions ORDER BY hypertable_name"
         ).all()
     assert ("ohlcv", "ts", timedelta(days=1)) in rows
-    hypertables = {"ohlcv", "ohlcv_1h", "ohlcv_1d", "indicators", "ohlcv_gaps", "market_metrics"}
+    hypertables = {
+        "ohlcv",
+        "ohlcv_1h",
+        "ohlcv_1d",
+        "indicators",
+        "ohlcv_gaps",
+        "market_metrics",
+        "dex_pairs",
+    }
     assert {r[0] for r in rows} == hypertables
     assert ("market_metrics", "ts", timedelta(days=7)) in rows
     assert ("ohlcv_1d", "ts", timedelta(days=365)) in rows

@@ -180,7 +180,15 @@ HOUR = pd.Timestamp("2024-04-07 16:00", tz="UTC")
 
 def metrics_row(source: str, price: float, **values) -> pd.DataFrame:
     row = {c.name: None for c in METRICS.table.columns}
-    row.update(coin_id="bitcoin", symbol="BTC", ts=HOUR, price=price, source=source, **values)
+    row.update(
+        provider="coingecko",
+        coin_id="bitcoin",
+        symbol="BTC",
+        ts=HOUR,
+        price=price,
+        source=source,
+        **values,
+    )
     return pd.DataFrame([row])
 
 
@@ -188,7 +196,8 @@ def hours_slice(hours: int) -> Slice:
     from coinwatch_assets.lib.storage.slices import Cell
 
     end = HOUR + pd.Timedelta(hours=1)
-    return Slice("market_metrics", "ts", (Cell(start=end - pd.Timedelta(hours=hours), end=end),))
+    cells = (Cell(start=end - pd.Timedelta(hours=hours), end=end),)
+    return Slice("market_metrics", "ts", cells).pinned({"provider": "coingecko"})
 
 
 def test_a_range_row_never_replaces_a_stored_live_row(database_url: str) -> None:
