@@ -8,7 +8,14 @@ import pandas as pd
 from coinwatch_assets.defs.market.partitions import VenuePartitions
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.storage import SKIPPED_PARTITIONS, DatabaseResource, table_metadata
-from coinwatch_assets.lib.market.fetch_plan import fetch_windows, group_days
+from coinwatch_assets.lib.market.fetch_plan import fetch_windows, group_by_symbol
+from coinwatch_assets.lib.market.grain import (
+    MONTH_FMT,
+    SYMBOL_DIMENSION,
+    TIME_DIMENSION,
+    join_key,
+    month_window,
+)
 from coinwatch_assets.lib.market.universe import delisted_since, merge_markets
 from coinwatch_assets.lib.ohlcv_frame import empty_ohlcv
 from coinwatch_assets.lib.symbols import key_to_symbol
@@ -57,7 +64,7 @@ def build_markets(venue: Venue) -> dg.AssetsDefinition:
 
 def _run_keys(context: dg.AssetExecutionContext) -> list[tuple[str, str]]:
     return [
-        (key.keys_by_dimension["date"], key.keys_by_dimension["symbol"])
+        (key.keys_by_dimension[TIME_DIMENSION], key.keys_by_dimension[SYMBOL_DIMENSION])
         for key in context.partition_keys
     ]
 
@@ -72,7 +79,7 @@ def build_ohlcv(
         key_prefix=venue.key_prefix(),
         group_name=venue.group,
         partitions_def=partitions.ohlcv,
-        # One run fetches many days of a symbol with one paginated loop (see README, Backfills).
+        # One run fetches many months of a symbol with one paginated loop (see README, Backfills).
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=venue.pool,
         metadata=table_metadata("ohlcv", exchange=venue.exchange_label, timeframe=venue.timeframe),
@@ -81,7 +88,7 @@ def build_ohlcv(
         kinds={"python", "sql"},
     )
     def ohlcv(context: dg.AssetExecutionContext) -> pd.DataFrame:
-        """Closed OHLCV candles per UTC day and symbol (today's partition: up to now)."""
+        """Closed OHLCV candles per UTC month and symbol (the current month: up to now)."""
         market_source: MarketSourceResource = getattr(context.resources, source_key)
         database: DatabaseResource = context.resources.database
         # The timeframe pins the slice in the definition metadata: it shapes the definition.
@@ -89,19 +96,22 @@ def build_ohlcv(
         source = market_source.build()
         now = datetime.now(UTC)
         delisted = delisted_since(database.read("markets"), source.exchange_id)
-        days_by_symbol = group_days(_run_keys(context))
+        months_by_symbol = group_by_symbol(_run_keys(context))
+        since = datetime.combine(venue.start_date, datetime.min.time(), UTC)
         frames, rows_by_key, skipped = [], {}, []
-        for symbol_key, start, end in fetch_windows(days_by_symbol, now):
+        for symbol_key, start, end in fetch_windows(months_by_symbol, now, since):
             symbol = key_to_symbol(symbol_key)
             gone = delisted.get(symbol)
             cut = datetime.combine(gone, datetime.min.time(), UTC) if gone else None
             if cut is not None and end > cut:
-                # History stays; days from the delisting on have nothing to fetch (live
-                # exchanges answer "bad symbol") and are not written at all.
+                # History stays; months from the delisting's month on are fetched up to the
+                # delisting (live exchanges answer "bad symbol" after it), later ones not at all.
                 skipped += [
-                    f"{d}|{symbol_key}" for d in days_by_symbol[symbol_key] if d >= f"{gone}"
+                    join_key(m, symbol_key)
+                    for m in months_by_symbol[symbol_key]
+                    if month_window(m)[0] >= cut
                 ]
-                context.log.info(f"{symbol}: delisted on {gone}, days from then on not fetched")
+                context.log.info(f"{symbol}: delisted on {gone}, nothing fetched from then on")
                 if start >= cut:
                     continue
                 end = cut
@@ -110,9 +120,9 @@ def build_ohlcv(
                 f"{symbol} [{start:%Y-%m-%d %H:%M}, {end:%Y-%m-%d %H:%M}): {len(frame)}"
             )
             frames.append(frame)
-            for day, count in frame.groupby(frame["ts"].dt.strftime("%Y-%m-%d")).size().items():
-                rows_by_key[f"{day}|{symbol_key}"] = int(count)
-        keys = [f"{day}|{sym}" for day, sym in _run_keys(context)]
+            for month, count in frame.groupby(frame["ts"].dt.strftime(MONTH_FMT)).size().items():
+                rows_by_key[join_key(month, symbol_key)] = int(count)
+        keys = [join_key(month, sym) for month, sym in _run_keys(context)]
         skipped = sorted(set(skipped))
         empty = [k for k in keys if k not in rows_by_key and k not in skipped]
         context.add_output_metadata(

@@ -12,10 +12,10 @@ import dagster as dg
 import pandas as pd
 
 from coinwatch_assets.defs.market.derived import derived_condition, derived_group
-from coinwatch_assets.defs.market.partitions import split_key
 from coinwatch_assets.defs.partition_metadata import add_partition_metadata
 from coinwatch_assets.defs.quality.judge import gaps_key
 from coinwatch_assets.defs.storage import DatabaseResource, partition_slice, table_metadata
+from coinwatch_assets.lib.market.grain import SYMBOL_DIMENSION, TIME_DIMENSION, split_key
 from coinwatch_assets.lib.market.indicators import compute_indicators, lookback_days
 from coinwatch_assets.lib.market.lookback import lookback_window, unexplained_holes
 from coinwatch_assets.lib.storage.slices import Cell, Slice
@@ -28,16 +28,24 @@ MAX_WARNINGS = 20
 
 
 def lookback_mapping(days: int) -> dg.MultiPartitionMapping:
-    """Day N of a symbol reads days N - `days` .. N of the same symbol (none before the start)."""
+    """Month N of a symbol reads months N-1 .. N of the same symbol (none before the start).
+
+    Look-back windows are shorter than a month (`lookback_days`), so the previous month holds
+    them whole.
+    """
+    if days > 28:
+        raise ValueError(f"look-back of {days} days is longer than the shortest month")
     return dg.MultiPartitionMapping(
         {
-            "date": dg.DimensionPartitionMapping(
-                "date",
+            TIME_DIMENSION: dg.DimensionPartitionMapping(
+                TIME_DIMENSION,
                 dg.TimeWindowPartitionMapping(
-                    start_offset=-days, allow_nonexistent_upstream_partitions=True
+                    start_offset=-1, allow_nonexistent_upstream_partitions=True
                 ),
             ),
-            "symbol": dg.DimensionPartitionMapping("symbol", dg.IdentityPartitionMapping()),
+            SYMBOL_DIMENSION: dg.DimensionPartitionMapping(
+                SYMBOL_DIMENSION, dg.IdentityPartitionMapping()
+            ),
         }
     )
 

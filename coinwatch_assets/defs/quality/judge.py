@@ -13,11 +13,11 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
-from coinwatch_assets.defs.market.partitions import split_key
 from coinwatch_assets.defs.quality.reporting import with_gaps_query
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.quality.targets import materialization_targets, with_target
 from coinwatch_assets.defs.storage import DatabaseResource, partition_slice
+from coinwatch_assets.lib.market.grain import split_key
 from coinwatch_assets.lib.market.universe import delisted_since
 from coinwatch_assets.lib.quality.registry import (
     GapPolicy,

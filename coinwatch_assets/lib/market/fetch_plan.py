@@ -3,34 +3,34 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 
+from coinwatch_assets.lib.market.grain import month_window
 from coinwatch_assets.lib.storage.slices import merge_windows
 
 
 def fetch_windows(
-    days_by_symbol: dict[str, list[str]], now: datetime
+    months_by_symbol: dict[str, list[str]], now: datetime, since: datetime | None = None
 ) -> list[tuple[str, datetime, datetime]]:
-    """(symbol, start, end) per run of consecutive days; windows end at `now` at the latest.
+    """(symbol, start, end) per run of consecutive months; from `since`, up to `now` at most.
 
-    A single-run backfill of 365 days of one symbol becomes one paginated fetch, not 365.
+    A single-run backfill of a symbol's years becomes one paginated fetch, not one per month.
     """
     plan = []
-    for symbol in sorted(days_by_symbol):
-        windows = []
-        for day in days_by_symbol[symbol]:
-            start = datetime.combine(date.fromisoformat(day), datetime.min.time(), UTC)
-            windows.append((start, start + timedelta(days=1)))
+    for symbol in sorted(months_by_symbol):
+        windows = [month_window(month) for month in months_by_symbol[symbol]]
         for start, end in merge_windows(windows):
-            if start >= now:
+            if since is not None:
+                start = max(start, since)
+            if start >= now or start >= end:
                 continue
             plan.append((symbol, start, min(end, now)))
     return plan
 
 
-def group_days(keys: list[tuple[str, str]]) -> dict[str, list[str]]:
-    """[(day, symbol), ...] -> {symbol: [days]}."""
+def group_by_symbol(keys: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """[(month, symbol), ...] -> {symbol: [months]}."""
     grouped: dict[str, list[str]] = defaultdict(list)
-    for day, symbol in keys:
-        grouped[symbol].append(day)
+    for month, symbol in keys:
+        grouped[symbol].append(month)
     return dict(grouped)
