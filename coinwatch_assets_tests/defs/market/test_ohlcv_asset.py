@@ -169,9 +169,9 @@ def test_incremental_run_fetches_only_the_tail_and_owns_only_it(
     last = pd.Timestamp(recorded_5m["ETH/BTC"][-1, 0], unit="ms", tz="UTC")
     # From the last stored candle minus the overlap; the month's other candles are not
     # this run's: nothing is reported missing and nothing changes.
-    assert meta["fetched_from"].value == (last - pd.Timedelta(minutes=15)).isoformat()
-    assert meta["rows_written"].value == 4 and meta["rows_unchanged"].value == 4
     assert meta["candles_not_returned"].value == 0
+    assert meta["rows_written"].value == 4 and meta["rows_unchanged"].value == 4
+    assert meta["fetched_from"].value == (last - pd.Timedelta(minutes=15)).isoformat()
     pd.testing.assert_frame_equal(resources["database"].read("ohlcv"), before)
     # Without stored candles it starts at the month (never before it).
     result = materialize(
