@@ -224,7 +224,8 @@ def test_a_window_run_fetches_and_owns_only_its_windows(
 
 
 def test_bad_fetch_tags_fail_naming_the_tag(resources, instance) -> None:
-    for tags in ({FETCH_FROM_TAG: "yesterday"}, {FETCH_WINDOWS_TAG: "[[1]]"}):
+    bad = ("yesterday", "2018-01-15T00:00")  # not a time; no UTC offset
+    for tags in (*({FETCH_FROM_TAG: b} for b in bad), {FETCH_WINDOWS_TAG: "[[1]]"}):
         result = materialize(
             resources, instance, key="2018-01|ETH-BTC", tags=tags, raise_on_error=False
         )
