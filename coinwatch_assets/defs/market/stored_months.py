@@ -159,12 +159,15 @@ def record_stored_months(
     if log is not None:
         recorded = sum(o.recorded for o in outcomes)
         unchanged = sum(o.unchanged for o in outcomes)
-        log(
-            f"{recorded} partition(s) recorded as materialized from stored rows"
-            if recorded
-            else f"nothing new to record: all {unchanged} stored partition(s) are already "
-            "recorded with their stored row counts"
-        )
+        if recorded:
+            log(f"{recorded} partition(s) recorded as materialized from stored rows")
+        elif unchanged:
+            log(
+                f"nothing new to record: all {unchanged} stored partition(s) are already "
+                "recorded with their stored row counts"
+            )
+        else:
+            log("nothing to record: no stored rows of the venues' month-partitioned tables")
     return outcomes
 
 
