@@ -20,6 +20,7 @@ import pytest
 from coinwatch_assets.definitions import build_definitions
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.market.stored_months import JOB_NAME, month_assets
+from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 from coinwatch_assets.lib.market.grain import join_key, month_key, month_keys
 from coinwatch_assets.lib.storage.slices import Slice
@@ -64,16 +65,23 @@ def database(database_url: str) -> DatabaseResource:
     return DatabaseResource(url=database_url)
 
 
-def fill_day_grain(instance: dg.DagsterInstance, database: DatabaseResource, keys) -> None:
-    """What the day-grain code did: one run per symbol-day of ohlcv, bars and indicators."""
-    resources = {
+def resources(database: DatabaseResource) -> dict[str, object]:
+    return {
         DEFAULT.source_key: MarketSourceResource(source="sample", label=EXCHANGE),
         "database": database,
         "io_manager": CoinwatchIOManager(database=database),
+        "quality_policy": QualityPolicyResource(),
     }
+
+
+def fill_day_grain(instance: dg.DagsterInstance, database: DatabaseResource, keys) -> None:
+    """What the day-grain code did: one run per symbol-day of ohlcv, bars and indicators."""
     for key in keys:
         result = dg.materialize(
-            day_grain_assets(DEFAULT), instance=instance, partition_key=key, resources=resources
+            day_grain_assets(DEFAULT),
+            instance=instance,
+            partition_key=key,
+            resources=resources(database),
         )
         assert result.success
 
@@ -150,9 +158,20 @@ def test_upgrade_records_stored_months_with_their_row_counts(instance, database)
     }
     assert expected["ohlcv_1h"][join_key(feb, "ETH-USDT")] == 24
 
+    # The derived automation as the daemon runs it: a first tick before the upgrade.
+    automation = dg.Definitions(
+        assets=[DEFAULT.ohlcv, DEFAULT.gaps, *DEFAULT.derived],
+        asset_checks=[DEFAULT.quality_checks],
+        resources=resources(database),
+    )
+    tick = dg.evaluate_automation_conditions(defs=automation, instance=instance)
+
     lines = upgrade(instance, database)
 
     assert recorded_counts(instance) == expected
+    # Recorded months are not re-derived: nothing was fetched and no check ran on them.
+    tick = dg.evaluate_automation_conditions(defs=automation, instance=instance, cursor=tick.cursor)
+    assert tick.total_requested == 0
     for name, frame in stored(storage).items():
         pd.testing.assert_frame_equal(frame, before[name], obj=name)
     for asset in ASSETS:
