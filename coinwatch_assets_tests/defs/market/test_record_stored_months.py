@@ -20,6 +20,7 @@ import pytest
 from coinwatch_assets.definitions import build_definitions
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.market.stored_months import JOB_NAME, month_assets
+from coinwatch_assets.defs.market.venue import build_venue, market_source_resource
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 from coinwatch_assets.lib.market.grain import join_key, month_key, month_keys
@@ -27,6 +28,7 @@ from coinwatch_assets.lib.storage.slices import Slice
 from coinwatch_assets.lib.storage.store import Storage
 from coinwatch_assets.lib.storage.tables import table_spec
 from coinwatch_assets.lib.symbols import symbol_to_key
+from coinwatch_assets.lib.venues import Venue
 from coinwatch_assets_tests.defs.market.day_grain import day_grain_assets
 from coinwatch_assets_tests.venue_defs import DEFAULT, EXCHANGE, VENUE
 
@@ -221,3 +223,49 @@ def test_a_fresh_instance_gets_the_symbols_and_months_of_the_database(
         assert sorted(fresh.get_dynamic_partitions(symbols)) == SYMBOLS
         assert recorded_counts(fresh) == expected
         assert status(fresh, DEFAULT.ohlcv) == dict.fromkeys(expected["ohlcv"], "MATERIALIZED")
+
+
+def test_every_venue_counts_only_its_own_rows(instance, database) -> None:
+    # Two venues storing the same symbol and day in the shared tables: 5m and 1h candles.
+    venues = [
+        Venue(name=name, exchange="sample", label=name, timeframe=tf, symbols=("BTC/USDT",))
+        for name, tf in (("alpha", "5m"), ("beta", "1h"))
+    ]
+    for venue in venues:
+        venue_defs = build_venue(venue)
+        instance.add_dynamic_partitions(venue_defs.partitions.symbols.name, ["BTC-USDT"])
+        result = dg.materialize(
+            day_grain_assets(venue_defs),
+            instance=instance,
+            partition_key="2024-02-01|BTC-USDT",
+            resources={
+                venue_defs.source_key: market_source_resource(venue),
+                "io_manager": CoinwatchIOManager(database=database),
+            },
+        )
+        assert result.success
+
+    job = build_definitions(venues, database).resolve_job_def(JOB_NAME)
+    assert job.execute_in_process(instance=instance).success
+
+    feb = join_key(month_key(pd.Timestamp("2024-02-15")), "BTC-USDT")
+    counts = {
+        key.to_user_string(): {
+            r.asset_materialization.partition: r.asset_materialization.metadata[
+                "dagster/row_count"
+            ].value
+            for r in instance.fetch_materializations(key, limit=10).records
+            if "recorded_by" in r.asset_materialization.metadata
+        }
+        for key in instance.get_asset_keys()
+        if key.path[0] in ("alpha", "beta")
+    }
+    assert counts == {
+        "alpha/ohlcv": {feb: 288},
+        "alpha/ohlcv_1h": {feb: 24},
+        "alpha/ohlcv_1d": {feb: 1},
+        "alpha/indicators": {feb: 288},
+        "beta/ohlcv": {feb: 24},
+        "beta/ohlcv_1d": {feb: 1},
+        "beta/indicators": {feb: 24},
+    }
