@@ -23,7 +23,7 @@ from coinwatch_assets.lib.symbols import SymbolKeyError, symbol_to_key
 
 JOB_NAME = "record_stored_months_job"
 ROW_COUNT = "dagster/row_count"
-# Storage ids read per event-log query when comparing with what is already recorded.
+# Partitions per event-log query when comparing with what is already recorded.
 _BATCH = 500
 
 
@@ -55,17 +55,22 @@ def month_assets(venue_defs: VenueDefs) -> list[dg.AssetsDefinition]:
     return [venue_defs.ohlcv, *venue_defs.derived]
 
 
-def _recorded_counts(instance: dg.DagsterInstance, asset: dg.AssetKey, keys: set[str]) -> dict:
+def _recorded_counts(
+    instance: dg.DagsterInstance, asset: dg.AssetKey, keys: set[str]
+) -> dict[str, object]:
     """{partition: row count of its latest materialization} for the `keys` that have one."""
-    latest = instance.get_latest_storage_id_by_partition(
-        asset, dg.DagsterEventType.ASSET_MATERIALIZATION, keys
-    )
-    ids = sorted(latest.values())
     counts: dict[str, object] = {}
-    for i in range(0, len(ids), _BATCH):
-        chunk = ids[i : i + _BATCH]
+    ordered = sorted(keys)
+    # In chunks: each query binds one parameter per key (SQLite allows 32,766 at most).
+    for i in range(0, len(ordered), _BATCH):
+        latest = instance.get_latest_storage_id_by_partition(
+            asset, dg.DagsterEventType.ASSET_MATERIALIZATION, set(ordered[i : i + _BATCH])
+        )
+        if not latest:
+            continue
         records = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=asset, storage_ids=chunk), limit=len(chunk)
+            dg.AssetRecordsFilter(asset_key=asset, storage_ids=list(latest.values())),
+            limit=len(latest),
         ).records
         for record in records:
             materialization = record.asset_materialization

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from coinwatch_assets.definitions import build_definitions
+from coinwatch_assets.defs.market import stored_months
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.market.stored_months import JOB_NAME, month_assets
 from coinwatch_assets.defs.market.venue import build_venue, market_source_resource
@@ -189,7 +190,11 @@ def test_upgrade_records_stored_months_with_their_row_counts(instance, database)
     assert any(line.startswith("nothing new to record: all 12 stored") for line in lines)
 
 
-def test_a_month_whose_stored_count_changed_is_recorded_again(instance, database) -> None:
+def test_a_month_whose_stored_count_changed_is_recorded_again(
+    instance, database, monkeypatch
+) -> None:
+    # Recorded counts are read in chunks of partitions: several chunks here.
+    monkeypatch.setattr(stored_months, "_BATCH", 2)
     fill_day_grain(instance, database, DAY_KEYS)
     upgrade(instance, database)
     events = materialization_count(instance)
