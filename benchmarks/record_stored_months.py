@@ -2,8 +2,9 @@
 
 Fills `ohlcv` with S symbols x M months of 5m candles (SQL, no Dagster), then, against a
 fresh Dagster instance, times
-  - the grouped count (one query per table: `ohlcv`, `ohlcv_1h`, `ohlcv_1d`, `indicators`);
-  - the first run (count + one runless materialization per stored month x symbol);
+  - the grouped count of `ohlcv` (one query);
+  - the first run (a grouped count per table: `ohlcv`, its bars, `indicators`, and one
+    runless materialization per stored month x symbol);
   - a second run (nothing new to record).
 SQLite data + SQLite instance, and TimescaleDB data + PostgreSQL instance (a private cluster).
 
