@@ -34,9 +34,11 @@ from coinwatch_assets.lib.market.grain import month_window, split_key
 from coinwatch_assets.lib.market.universe import delisted_since
 from coinwatch_assets.lib.quality.month import (
     MonthFindings,
+    day_spans,
     day_window,
     judged_days,
     kept_days,
+    split_gaps_by_day,
 )
 from coinwatch_assets.lib.quality.registry import (
     GapPolicy,
@@ -106,7 +108,7 @@ def evaluate_partitions(
     and its delisting is a full-day hole. A key's gap verdict covers its whole month: the
     registry rows of days not judged now (`previous`) count as they stand.
     """
-    candles = candles[candles["timeframe"] == series.timeframe]
+    candles = candles[candles["timeframe"] == series.timeframe].sort_values(["symbol", "ts"])
     by_symbol = dict(tuple(candles.groupby("symbol", sort=False)))
     old_by_symbol = dict(tuple(previous.groupby("symbol", sort=False)))
     registry, evaluations = [], []
@@ -120,18 +122,19 @@ def evaluate_partitions(
         old = old[(old["gap_start"] >= lo_month) & (old["gap_start"] < hi_month)]
         findings, judged_rows = MonthFindings(), [old.iloc[:0]]
         judged = pd.Series(False, index=old.index)
-        for day in key_days:
-            start, end = day_window(day)
-            candles_of_day = rows_of[(rows_of["ts"] >= start) & (rows_of["ts"] < end)]
+        ts = rows_of["ts"]
+        for span in day_spans(key_days):
+            start, end = day_window(span[0])[0], day_window(span[-1])[1]
+            candles_of_span = rows_of.iloc[ts.searchsorted(start) : ts.searchsorted(end)]
             lo, hi, status = listing_window(
                 start,
                 end,
-                candles_of_day,
+                candles_of_span,
                 series.first_candle.get(symbol),
                 series.delisted.get(symbol),
             )
             window = evaluate_window(
-                candles_of_day,
+                candles_of_span,
                 series.timeframe,
                 lo,
                 hi,
@@ -139,12 +142,12 @@ def evaluate_partitions(
                 jump_threshold=series.jump_threshold,
                 expect=hi > lo,
             )
-            in_day = (old["gap_start"] >= start) & (old["gap_start"] < end)
-            judged |= in_day
-            gaps = window.gaps.gaps if window.gaps else ()
+            in_span = (old["gap_start"] >= start) & (old["gap_start"] < end)
+            judged |= in_span
+            gaps = split_gaps_by_day(window.gaps.gaps, series.timeframe) if window.gaps else ()
             open_end = window.gaps.last_expected if window.gaps and end > moment else None
             rows = merge_holes(
-                old[in_day],
+                old[in_span],
                 gaps,
                 exchange=series.exchange,
                 symbol=symbol,
@@ -153,7 +156,7 @@ def evaluate_partitions(
                 open_end=open_end,
                 policy=series.policy,
             )
-            findings.add(day, window, rows, status)
+            findings.add_span(span, window, rows, status, series.timeframe)
             judged_rows.append(rows)
         kept = old[~judged]
         findings.days += kept_days(kept)
