@@ -1,6 +1,7 @@
 """The database resource and the one IO manager every asset writes through."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -46,10 +47,32 @@ def _key_parts(pdef: dg.PartitionsDefinition, key: str) -> dict[str, str]:
     return {_dimensions(pdef)[0][0]: key}
 
 
+Window = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True)
+class WindowedFrame:
+    """A derived asset's output that recomputed only `windows` of its partitions.
+
+    `windows`: per partition key, the UTC [start, end) windows inside it that `frame` replaces;
+    the partition's other rows stay. A key not in `windows` owns its whole partition.
+    """
+
+    frame: pd.DataFrame
+    windows: Mapping[str, Sequence[Window]]
+
+
 def partition_slice(
-    spec: TableSpec, asset: str, pdef: dg.PartitionsDefinition, keys: list[str]
+    spec: TableSpec,
+    asset: str,
+    pdef: dg.PartitionsDefinition,
+    keys: list[str],
+    windows: Mapping[str, Sequence[Window]] | None = None,
 ) -> Slice:
-    """The table slice that `keys` of `pdef` own; every dimension must map onto a column."""
+    """The table slice that `keys` of `pdef` own; every dimension must map onto a column.
+
+    `windows`: narrows a key's time window to these parts of it (none: the key owns nothing).
+    """
     dims = _dimensions(pdef)
     selections = []
     for key in keys:
@@ -73,7 +96,13 @@ def partition_slice(
                     f"asset {asset!r}: partition dimension {name!r} maps to no column of table "
                     f"{spec.name!r} (known: {sorted(spec.key_columns)}); refusing to guess"
                 )
-        selections.append((tuple(values), window))
+        if window is None or windows is None or str(key) not in windows:
+            selections.append((tuple(values), window))
+            continue
+        for start, end in windows[str(key)]:
+            part = (max(window[0], _utc(start)), min(window[1], _utc(end)))
+            if part[0] < part[1]:
+                selections.append((tuple(values), part))
     label = (
         ", ".join(map(str, keys)) if len(keys) <= 3 else f"{len(keys)} keys {keys[0]}..{keys[-1]}"
     )
@@ -194,17 +223,24 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
         spec: TableSpec,
         metadata: Mapping[str, object],
         keys: list[str] | None = None,
+        windows: Mapping[str, Sequence[Window]] | None = None,
     ) -> Slice:
         asset = context.asset_key.to_user_string()
         pins = slice_pins(spec, asset, metadata)
         if not context.has_asset_partitions:
             return Slice.whole_table(spec.name).pinned(pins)
         keys = list(context.asset_partition_keys) if keys is None else keys
-        return partition_slice(spec, asset, context.asset_partitions_def, keys).pinned(pins)
+        pdef = context.asset_partitions_def
+        return partition_slice(spec, asset, pdef, keys, windows).pinned(pins)
 
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | None) -> None:
+    def handle_output(
+        self, context: dg.OutputContext, obj: pd.DataFrame | WindowedFrame | None
+    ) -> None:
         if obj is None:
             return
+        windows = None
+        if isinstance(obj, WindowedFrame):
+            obj, windows = obj.frame, obj.windows
         spec = table_spec(context.asset_key.path[-1])
         keys = list(context.asset_partition_keys) if context.has_asset_partitions else None
         skipped = set(_plain(context.output_metadata.get(SKIPPED_PARTITIONS)) or [])
@@ -214,7 +250,11 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
                 context.log.info(f"{spec.name}: no partition of this run was fetched; no write")
                 context.add_output_metadata({"rows_written": 0, "storage_write": "none"})
                 return
-        where = self._slice(context, spec, context.definition_metadata, keys)
+        where = self._slice(context, spec, context.definition_metadata, keys, windows)
+        if where.cells == () and obj.empty:
+            context.log.info(f"{spec.name}: no day of this run's partitions to rewrite; no write")
+            context.add_output_metadata({"rows_written": 0, "storage_write": "none"})
+            return
         replace = _run_tags(context).get(REPLACE_TAG, "").lower() == "true"
         storage = self.database.storage()
         result = storage.write(spec, obj, where, replace=replace)

@@ -1,0 +1,77 @@
+"""Which days of a month partition a derived run recomputes (plain Python, no Dagster).
+
+A run of `ohlcv` records, per partition it materialized, the window of candle times it wrote
+(`TOUCHED_START`, `TOUCHED_END`: ISO times, end exclusive): late in a month an intraday run
+touched today only, a backfill the whole month. The derived tables recompute the whole UTC
+days those windows cover, plus, for indicators, the days whose look-back reads them; the rest
+of the month keeps its rows. No window known: the whole month.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+
+from coinwatch_assets.lib.market.grain import month_key, month_window, parse_month
+from coinwatch_assets.lib.storage.slices import merge_windows
+
+# Materialization metadata of an `ohlcv` partition: the candle times its run wrote.
+TOUCHED_START = "touched_start"
+TOUCHED_END = "touched_end"
+
+DAY = timedelta(days=1)
+Window = tuple[datetime, datetime]
+
+
+def _midnight(value: datetime) -> datetime:
+    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.combine(value.date(), datetime.min.time(), UTC)
+
+
+def whole_days(start: datetime, end: datetime) -> Window:
+    """The UTC days covering [start, end): midnight before `start` to midnight at/after `end`."""
+    last = _midnight(end)
+    return _midnight(start), last if last == end.astimezone(UTC) else last + DAY
+
+
+def touched_window(metadata: Mapping[str, object]) -> Window | None:
+    """The window an `ohlcv` materialization wrote, from its metadata; None when not recorded."""
+    start, end = metadata.get(TOUCHED_START), metadata.get(TOUCHED_END)
+    if start is None or end is None:
+        return None
+    start, end = getattr(start, "value", start), getattr(end, "value", end)
+    try:
+        return datetime.fromisoformat(str(start)), datetime.fromisoformat(str(end))
+    except ValueError:
+        return None  # not ours to judge: recompute the whole month
+
+
+def previous_month(month: str) -> str:
+    """`2024-01` -> `2023-12`."""
+    return month_key(parse_month(month) - DAY)
+
+
+def derive_windows(
+    month: str,
+    touched: Iterable[Window] | None,
+    *,
+    follow_days: int = 0,
+    since: date | None = None,
+) -> list[Window]:
+    """Whole days of `month` to recompute, merged; `touched` None: the whole month.
+
+    `follow_days`: days after a touched one that read it (the indicators' look-back), so a
+    touched 31 January recomputes the first days of February. `since`: the venue's first day.
+    """
+    lo, hi = month_window(month)
+    if since is not None:
+        lo = max(lo, datetime.combine(since, datetime.min.time(), UTC))
+    if touched is None:
+        return [(lo, hi)] if lo < hi else []
+    out = []
+    for start, end in touched:
+        first, last = whole_days(start, end)
+        first, last = max(first, lo), min(last + follow_days * DAY, hi)
+        if first < last:
+            out.append((first, last))
+    return merge_windows(out)
