@@ -10,9 +10,9 @@ import pandas as pd
 from coinwatch_assets.defs.market.touched import windows_to_derive
 from coinwatch_assets.defs.partition_metadata import add_partition_metadata
 from coinwatch_assets.defs.storage import DatabaseResource, WindowedFrame, table_metadata
-from coinwatch_assets.lib.market.grain import split_key
+from coinwatch_assets.lib.market.grain import join_key, split_key
 from coinwatch_assets.lib.market.resample import BAR_TABLES, derived_bar_tables, resample_ohlcv
-from coinwatch_assets.lib.market.touched import Window, previous_month
+from coinwatch_assets.lib.market.touched import Window, months_read
 from coinwatch_assets.lib.ohlcv_frame import empty_ohlcv
 from coinwatch_assets.lib.storage.slices import Slice, build_cells
 from coinwatch_assets.lib.symbols import key_to_symbol
@@ -124,7 +124,7 @@ def plan_windows(
         if not follow_days:
             return [key]
         month, symbol_key = split_key(key)
-        return [f"{previous_month(month)}|{symbol_key}", key]
+        return [join_key(m, symbol_key) for m in months_read(month, follow_days)]
 
     return windows_to_derive(
         context.instance,

@@ -31,7 +31,7 @@ from coinwatch_assets.defs.storage import (
 from coinwatch_assets.lib.market.grain import SYMBOL_DIMENSION, TIME_DIMENSION, split_key
 from coinwatch_assets.lib.market.indicators import compute_indicators, lookback_days
 from coinwatch_assets.lib.market.lookback import lookback_window, unexplained_holes
-from coinwatch_assets.lib.market.touched import Window
+from coinwatch_assets.lib.market.touched import Window, lookback_months
 from coinwatch_assets.lib.quality.timeframes import parse_timeframe
 from coinwatch_assets.lib.storage.slices import Cell, Slice
 from coinwatch_assets.lib.storage.tables import table_spec
@@ -43,19 +43,17 @@ MAX_WARNINGS = 20
 
 
 def lookback_mapping(days: int) -> dg.MultiPartitionMapping:
-    """Month N of a symbol reads months N-1 .. N of the same symbol (none before the start).
+    """Month N of a symbol reads the months its look-back reaches, N-k .. N, of the same symbol.
 
-    Look-back windows are shorter than a month (`lookback_days`), so the previous month holds
-    them whole.
+    k = `lookback_months(days)`: 1 for look-backs up to 28 days (5m, 1h candles), more for
+    daily candles. None before the venue's first month.
     """
-    if days > 28:
-        raise ValueError(f"look-back of {days} days is longer than the shortest month")
     return dg.MultiPartitionMapping(
         {
             TIME_DIMENSION: dg.DimensionPartitionMapping(
                 TIME_DIMENSION,
                 dg.TimeWindowPartitionMapping(
-                    start_offset=-1, allow_nonexistent_upstream_partitions=True
+                    start_offset=-lookback_months(days), allow_nonexistent_upstream_partitions=True
                 ),
             ),
             SYMBOL_DIMENSION: dg.DimensionPartitionMapping(

@@ -9,6 +9,7 @@ of the month keeps its rows. No window known: the whole month.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 
@@ -49,6 +50,19 @@ def touched_window(metadata: Mapping[str, object]) -> Window | None:
 def previous_month(month: str) -> str:
     """`2024-01` -> `2023-12`."""
     return month_key(parse_month(month) - DAY)
+
+
+def lookback_months(days: int) -> int:
+    """Months before a month that a look-back of `days` days can reach (1 up to 28 days)."""
+    return max(1, math.ceil(days / 28))
+
+
+def months_read(month: str, days: int) -> list[str]:
+    """The months a look-back of `days` days from any day of `month` reads, oldest first."""
+    months = [month]
+    for _ in range(lookback_months(days)):
+        months.insert(0, previous_month(months[0]))
+    return months
 
 
 def derive_windows(

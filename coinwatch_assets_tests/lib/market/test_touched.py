@@ -9,6 +9,8 @@ from coinwatch_assets.lib.market.touched import (
     TOUCHED_END,
     TOUCHED_START,
     derive_windows,
+    lookback_months,
+    months_read,
     previous_month,
     touched_window,
     whole_days,
@@ -77,3 +79,10 @@ def test_touched_window_from_metadata(metadata, window) -> None:
 def test_previous_month() -> None:
     assert previous_month("2024-01") == "2023-12"
     assert previous_month("2024-03") == "2024-02"
+
+
+def test_months_a_lookback_reads() -> None:
+    assert months_read("2024-03", 3) == ["2024-02", "2024-03"]
+    assert months_read("2024-03", 28) == ["2024-02", "2024-03"]
+    assert months_read("2024-01", 29) == ["2023-11", "2023-12", "2024-01"]
+    assert lookback_months(600) == 22  # daily candles: 600 days
