@@ -1,7 +1,6 @@
 """The database resource and the one IO manager every asset writes through."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -47,31 +46,17 @@ def _key_parts(pdef: dg.PartitionsDefinition, key: str) -> dict[str, str]:
     return {_dimensions(pdef)[0][0]: key}
 
 
-Window = tuple[datetime, datetime]
-
-
-@dataclass(frozen=True)
-class WindowedFrame:
-    """A derived asset's output that recomputed only `windows` of its partitions.
-
-    `windows`: per partition key, the UTC [start, end) windows inside it that `frame` replaces;
-    the partition's other rows stay. A key not in `windows` owns its whole partition.
-    """
-
-    frame: pd.DataFrame
-    windows: Mapping[str, Sequence[Window]]
-
-
 def partition_slice(
     spec: TableSpec,
     asset: str,
     pdef: dg.PartitionsDefinition,
     keys: list[str],
-    windows: Mapping[str, Sequence[Window]] | None = None,
+    windows: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
 ) -> Slice:
     """The table slice that `keys` of `pdef` own; every dimension must map onto a column.
 
-    `windows`: narrows a key's time window to these parts of it (none: the key owns nothing).
+    `windows` narrows keys to the time windows given for them (each inside its key's window):
+    a run that fetched only part of a month owns only that part.
     """
     dims = _dimensions(pdef)
     selections = []
@@ -96,13 +81,19 @@ def partition_slice(
                     f"asset {asset!r}: partition dimension {name!r} maps to no column of table "
                     f"{spec.name!r} (known: {sorted(spec.key_columns)}); refusing to guess"
                 )
-        if window is None or windows is None or str(key) not in windows:
+        narrowed = (windows or {}).get(str(key))
+        if narrowed is None:
             selections.append((tuple(values), window))
             continue
-        for start, end in windows[str(key)]:
-            part = (max(window[0], _utc(start)), min(window[1], _utc(end)))
-            if part[0] < part[1]:
-                selections.append((tuple(values), part))
+        for lo, hi in narrowed:
+            lo, hi = _utc(lo), _utc(hi)
+            if window is not None and (lo < window[0] or hi > window[1]):
+                raise StorageError(
+                    f"asset {asset!r} partition {key!r}: window [{lo}, {hi}) lies outside the "
+                    f"partition's [{window[0]}, {window[1]})"
+                )
+            if lo < hi:
+                selections.append((tuple(values), (lo, hi)))
     label = (
         ", ".join(map(str, keys)) if len(keys) <= 3 else f"{len(keys)} keys {keys[0]}..{keys[-1]}"
     )
@@ -143,6 +134,14 @@ REPLACE_TAG = "coinwatch/replace_slice"
 # Output metadata an asset sets to name partitions of its run it did not fetch (delisted
 # days): the IO manager leaves them untouched.
 SKIPPED_PARTITIONS = "skipped_partitions"
+# `DataFrame.attrs` entry an asset sets when it fetched only part of its partitions' windows
+# (incremental intraday, repairs of hole windows): {partition key: [(start, end), ...]}. The
+# IO manager then owns only those windows (stored candles outside them are not "not
+# returned"), and each partition's materialization records FETCHED_FROM / FETCHED_TO, so the
+# checks judge only the days the run touched. Frame attrs, not output metadata: metadata would
+# copy every key's windows into every partition's materialization event.
+FETCHED_WINDOWS = "fetched_windows"
+FETCHED_FROM, FETCHED_TO = "fetched_from", "fetched_to"
 
 
 def _plain(value: object) -> object:
@@ -205,6 +204,21 @@ def partition_row_counts(
     return out
 
 
+def fetched_window_metadata(
+    windows: Mapping[str, Sequence[tuple[datetime, datetime]]],
+) -> dict[str, dict[str, str]]:
+    """{key: {fetched_from, fetched_to}}: the span a run fetched of each partition."""
+    out = {}
+    for key, spans in windows.items():
+        spans = [(lo, hi) for lo, hi in spans if lo < hi]
+        if spans:
+            out[str(key)] = {
+                FETCHED_FROM: _utc(min(lo for lo, _ in spans)).isoformat(),
+                FETCHED_TO: _utc(max(hi for _, hi in spans)).isoformat(),
+            }
+    return out
+
+
 def _run_tags(context: dg.OutputContext) -> Mapping[str, str]:
     try:
         return context.step_context.dagster_run.tags
@@ -223,7 +237,7 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
         spec: TableSpec,
         metadata: Mapping[str, object],
         keys: list[str] | None = None,
-        windows: Mapping[str, Sequence[Window]] | None = None,
+        windows: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
     ) -> Slice:
         asset = context.asset_key.to_user_string()
         pins = slice_pins(spec, asset, metadata)
@@ -233,14 +247,9 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
         pdef = context.asset_partitions_def
         return partition_slice(spec, asset, pdef, keys, windows).pinned(pins)
 
-    def handle_output(
-        self, context: dg.OutputContext, obj: pd.DataFrame | WindowedFrame | None
-    ) -> None:
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | None) -> None:
         if obj is None:
             return
-        windows = None
-        if isinstance(obj, WindowedFrame):
-            obj, windows = obj.frame, obj.windows
         spec = table_spec(context.asset_key.path[-1])
         keys = list(context.asset_partition_keys) if context.has_asset_partitions else None
         skipped = set(_plain(context.output_metadata.get(SKIPPED_PARTITIONS)) or [])
@@ -250,11 +259,10 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
                 context.log.info(f"{spec.name}: no partition of this run was fetched; no write")
                 context.add_output_metadata({"rows_written": 0, "storage_write": "none"})
                 return
+        windows = obj.attrs.get(FETCHED_WINDOWS) if keys is not None else None
+        if windows is not None:
+            windows = {k: windows.get(k, []) for k in keys}
         where = self._slice(context, spec, context.definition_metadata, keys, windows)
-        if where.cells == () and obj.empty:
-            context.log.info(f"{spec.name}: no day of this run's partitions to rewrite; no write")
-            context.add_output_metadata({"rows_written": 0, "storage_write": "none"})
-            return
         replace = _run_tags(context).get(REPLACE_TAG, "").lower() == "true"
         storage = self.database.storage()
         result = storage.write(spec, obj, where, replace=replace)
@@ -266,29 +274,36 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
                     f"{spec.noun} for a slice holding {n} it did not return; those {n} "
                     f"are kept (run tag {REPLACE_TAG}=true replaces the slice)"
                 )
-        context.add_output_metadata(self._metadata(spec, where, result, storage.backend, keys))
+        meta = self._metadata(spec, where, result, storage.backend, keys)
+        fetched = fetched_window_metadata(windows or {})
+        if keys is not None and len(keys) == 1:
+            meta.update(fetched.get(keys[0], {}))
+        context.add_output_metadata(meta)
         if keys is not None and len(keys) > 1:
-            self._per_partition_counts(context, spec, keys, obj)
+            self._per_partition_counts(context, spec, keys, obj, fetched)
 
     @staticmethod
     def _per_partition_counts(
-        context: dg.OutputContext, spec: TableSpec, keys: list[str], obj: pd.DataFrame
+        context: dg.OutputContext,
+        spec: TableSpec,
+        keys: list[str],
+        obj: pd.DataFrame,
+        fetched: Mapping[str, Mapping[str, str]],
     ) -> None:
         # A single-run backfill records one materialization per partition: each carries the
-        # rows of ITS day and symbol, not the run's total (dagster/row_count plots per key).
+        # rows of ITS month and symbol, not the run's total (dagster/row_count plots per key).
         try:
             step_context = context.step_context
         except dg.DagsterInvariantViolationError:  # an OutputContext built outside a run
             return
         counts = partition_row_counts(spec, context.asset_partitions_def, keys, obj)
-        if counts is None:
-            return
-        add_partition_metadata(
-            step_context,
-            context.asset_key,
-            {k: {"dagster/row_count": n, "partition_rows": n} for k, n in counts.items()},
-            context.asset_partition_keys,
-        )
+        per_key: dict[str, dict[str, object]] = {k: dict(v) for k, v in fetched.items()}
+        for k, n in (counts or {}).items():
+            per_key.setdefault(k, {}).update({"dagster/row_count": n, "partition_rows": n})
+        if per_key:
+            add_partition_metadata(
+                step_context, context.asset_key, per_key, context.asset_partition_keys
+            )
 
     @staticmethod
     def _metadata(

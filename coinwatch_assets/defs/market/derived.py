@@ -9,7 +9,7 @@ import pandas as pd
 
 from coinwatch_assets.defs.market.touched import windows_to_derive
 from coinwatch_assets.defs.partition_metadata import add_partition_metadata
-from coinwatch_assets.defs.storage import DatabaseResource, WindowedFrame, table_metadata
+from coinwatch_assets.defs.storage import FETCHED_WINDOWS, DatabaseResource, table_metadata
 from coinwatch_assets.lib.market.grain import join_key, split_key
 from coinwatch_assets.lib.market.resample import BAR_TABLES, derived_bar_tables, resample_ohlcv
 from coinwatch_assets.lib.market.touched import Window, months_read
@@ -114,6 +114,12 @@ def derive_metadata(
     return {"derived_days": sum(int(m["derived_days"]) for m in meta.values())}
 
 
+def owning(frame: pd.DataFrame, windows: Mapping[str, Sequence[Window]]) -> pd.DataFrame:
+    """`frame`, replacing only `windows` of its partitions (the IO manager reads them)."""
+    frame.attrs[FETCHED_WINDOWS] = {key: list(parts) for key, parts in windows.items()}
+    return frame
+
+
 def plan_windows(
     context: dg.AssetExecutionContext, venue: Venue, upstream: dg.AssetKey, follow_days: int = 0
 ) -> dict[str, list[Window]]:
@@ -159,7 +165,7 @@ def build_bars(venue: Venue, ohlcv: dg.AssetsDefinition, table: str) -> dg.Asset
         deps=[ohlcv.key],
         kinds={"pandas", "sql"},
     )
-    def bars(context: dg.AssetExecutionContext, database: DatabaseResource) -> WindowedFrame:
+    def bars(context: dg.AssetExecutionContext, database: DatabaseResource) -> pd.DataFrame:
         windows = plan_windows(context, venue, ohlcv.key)
         candles = read_candles(database, venue, windows)
         frame = resample_ohlcv(candles, rule, venue.timeframe)
@@ -176,7 +182,7 @@ def build_bars(venue: Venue, ohlcv: dg.AssetsDefinition, table: str) -> dg.Asset
         if len(partial):
             # Accepted holes, a listing day or today's open bar: flagged in the table.
             context.log.info(f"{table}: {len(partial)} partial bar(s) (candles < expected)")
-        return WindowedFrame(frame, windows)
+        return owning(frame, windows)
 
     return bars
 

@@ -18,16 +18,12 @@ from coinwatch_assets.defs.market.derived import (
     derive_metadata,
     derived_condition,
     derived_group,
+    owning,
     plan_windows,
     read_candles,
 )
 from coinwatch_assets.defs.quality.judge import gaps_key
-from coinwatch_assets.defs.storage import (
-    DatabaseResource,
-    WindowedFrame,
-    partition_slice,
-    table_metadata,
-)
+from coinwatch_assets.defs.storage import DatabaseResource, partition_slice, table_metadata
 from coinwatch_assets.lib.market.grain import SYMBOL_DIMENSION, TIME_DIMENSION, split_key
 from coinwatch_assets.lib.market.indicators import compute_indicators, lookback_days
 from coinwatch_assets.lib.market.lookback import lookback_window, unexplained_holes
@@ -162,7 +158,7 @@ def build_indicators(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.AssetsDefin
         metadata=table_metadata("indicators", **pins),
         kinds={"pandas", "sql"},
     )
-    def indicators(context: dg.AssetExecutionContext, database: DatabaseResource) -> WindowedFrame:
+    def indicators(context: dg.AssetExecutionContext, database: DatabaseResource) -> pd.DataFrame:
         """RSI, EMA, MACD, Bollinger, volume SMA per candle, warmed up on look-back days."""
         keys = [str(k) for k in context.partition_keys]
         windows = plan_windows(context, venue, ohlcv.key, follow_days=days)
@@ -200,6 +196,6 @@ def build_indicators(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.AssetsDefin
             "partitions_with_unexplained_holes": len(holed),
         }
         context.add_output_metadata(meta)
-        return WindowedFrame(own.reset_index(drop=True), windows)
+        return owning(own.reset_index(drop=True), windows)
 
     return indicators

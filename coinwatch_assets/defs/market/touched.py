@@ -2,8 +2,8 @@
 
 Read from the instance in a few batched queries per run (never one per partition): the
 latest materialization of each derived partition, then the `ohlcv` materializations of the
-partitions it reads that came after it, each carrying the window its run wrote
-(`coinwatch_assets.lib.market.touched`).
+partitions it reads that came after it, each carrying the span its run fetched
+(`FETCHED_FROM`, `FETCHED_TO`; see `coinwatch_assets.lib.market.touched`).
 """
 
 from collections import defaultdict
@@ -12,6 +12,7 @@ from datetime import date
 
 import dagster as dg
 
+from coinwatch_assets.defs.storage import FETCHED_FROM, FETCHED_TO
 from coinwatch_assets.lib.market.grain import split_key
 from coinwatch_assets.lib.market.touched import Window, derive_windows, touched_window
 
@@ -42,7 +43,9 @@ def _upstream_windows(
                 event = record.asset_materialization
                 if event is None or event.partition is None:
                     continue
-                found[event.partition].append((record.storage_id, touched_window(event.metadata)))
+                meta = {k: getattr(v, "value", v) for k, v in event.metadata.items()}
+                window = touched_window(meta.get(FETCHED_FROM), meta.get(FETCHED_TO))
+                found[event.partition].append((record.storage_id, window))
             if not result.has_more:
                 break
             cursor = result.cursor

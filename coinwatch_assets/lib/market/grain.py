@@ -81,3 +81,24 @@ def split_key(key: str) -> tuple[str, str]:
 def join_key(month: str, symbol_key: str) -> str:
     """The `ohlcv` partition key of a month and a symbol key."""
     return f"{month}|{symbol_key}"
+
+
+def day_start(day: date) -> datetime:
+    """00:00 UTC of `day`."""
+    return datetime.combine(day, datetime.min.time(), UTC)
+
+
+def days_between(start: datetime, end: datetime) -> list[date]:
+    """The UTC days whose windows intersect [start, end) (none when the window is empty)."""
+    if end <= start:
+        return []
+    first = start.astimezone(UTC).date()
+    last = (end.astimezone(UTC) - timedelta(microseconds=1)).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def clip_to_month(key: str, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    """[start, end) cut to the month key's window; None when they do not intersect."""
+    lo, hi = month_window(key)
+    start, end = max(start, lo), min(end, hi)
+    return (start, end) if start < end else None

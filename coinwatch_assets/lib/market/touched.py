@@ -1,7 +1,7 @@
 """Which days of a month partition a derived run recomputes (plain Python, no Dagster).
 
-A run of `ohlcv` records, per partition it materialized, the window of candle times it wrote
-(`TOUCHED_START`, `TOUCHED_END`: ISO times, end exclusive): late in a month an intraday run
+A run of `ohlcv` records, per partition it materialized, the span of candle times it fetched
+(ISO times, end exclusive; see `defs.storage.FETCHED_FROM`): late in a month an intraday run
 touched today only, a backfill the whole month. The derived tables recompute the whole UTC
 days those windows cover, plus, for indicators, the days whose look-back reads them; the rest
 of the month keeps its rows. No window known: the whole month.
@@ -10,15 +10,11 @@ of the month keeps its rows. No window known: the whole month.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
 from coinwatch_assets.lib.market.grain import month_key, month_window, parse_month
 from coinwatch_assets.lib.storage.slices import merge_windows
-
-# Materialization metadata of an `ohlcv` partition: the candle times its run wrote.
-TOUCHED_START = "touched_start"
-TOUCHED_END = "touched_end"
 
 DAY = timedelta(days=1)
 Window = tuple[datetime, datetime]
@@ -35,16 +31,17 @@ def whole_days(start: datetime, end: datetime) -> Window:
     return _midnight(start), last if last == end.astimezone(UTC) else last + DAY
 
 
-def touched_window(metadata: Mapping[str, object]) -> Window | None:
-    """The window an `ohlcv` materialization wrote, from its metadata; None when not recorded."""
-    start, end = metadata.get(TOUCHED_START), metadata.get(TOUCHED_END)
+def touched_window(start: object, end: object) -> Window | None:
+    """[start, end) from an `ohlcv` materialization's recorded ISO times; None when either is
+    missing or unreadable (then its whole month is recomputed)."""
     if start is None or end is None:
         return None
-    start, end = getattr(start, "value", start), getattr(end, "value", end)
     try:
-        return datetime.fromisoformat(str(start)), datetime.fromisoformat(str(end))
+        lo, hi = datetime.fromisoformat(str(start)), datetime.fromisoformat(str(end))
     except ValueError:
-        return None  # not ours to judge: recompute the whole month
+        return None
+    utc = [t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC) for t in (lo, hi)]
+    return utc[0], utc[1]
 
 
 def previous_month(month: str) -> str:

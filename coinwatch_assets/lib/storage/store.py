@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import psycopg
@@ -198,10 +199,19 @@ class Storage:
 
     def first_times(self, spec: TableSpec, where: Slice, by: str) -> dict[object, pd.Timestamp]:
         """{value of column `by`: earliest time stored} within slice `where`."""
+        return self._time_bounds(spec, where, by, sa.func.min)
+
+    def last_times(self, spec: TableSpec, where: Slice, by: str) -> dict[object, pd.Timestamp]:
+        """{value of column `by`: latest time stored} within slice `where` (one query)."""
+        return self._time_bounds(spec, where, by, sa.func.max)
+
+    def _time_bounds(
+        self, spec: TableSpec, where: Slice, by: str, agg: Any
+    ) -> dict[object, pd.Timestamp]:
         self.ensure_schema()
         table = spec.table
         stmt = (
-            sa.select(table.c[by], sa.func.min(table.c[spec.time_column]))
+            sa.select(table.c[by], agg(table.c[spec.time_column]))
             .where(where.where(table))
             .group_by(table.c[by])
         )

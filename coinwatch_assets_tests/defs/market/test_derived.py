@@ -10,9 +10,13 @@ import pytest
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.market.venue import build_venue
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
-from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
+from coinwatch_assets.defs.storage import (
+    FETCHED_FROM,
+    FETCHED_TO,
+    CoinwatchIOManager,
+    DatabaseResource,
+)
 from coinwatch_assets.lib.market.resample import resample_ohlcv
-from coinwatch_assets.lib.market.touched import TOUCHED_END, TOUCHED_START
 from coinwatch_assets.lib.storage.slices import Cell, Slice
 from coinwatch_assets.lib.storage.tables import table_spec
 from coinwatch_assets_tests.lib.market.indicator_reference import recorded_series
@@ -299,8 +303,8 @@ def test_an_intraday_run_recomputes_only_the_bars_of_the_day_it_touched(resource
                 ohlcv.key,
                 partition=key,
                 metadata={
-                    TOUCHED_START: "2018-01-20T09:00:00+00:00",
-                    TOUCHED_END: "2018-01-20T10:00:00+00:00",
+                    FETCHED_FROM: "2018-01-20T09:00:00+00:00",
+                    FETCHED_TO: "2018-01-20T10:00:00+00:00",
                 },
             )
         )

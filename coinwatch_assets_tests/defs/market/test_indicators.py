@@ -11,8 +11,12 @@ import pytest
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.market.venue import build_venue
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
-from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
-from coinwatch_assets.lib.market.touched import TOUCHED_END, TOUCHED_START
+from coinwatch_assets.defs.storage import (
+    FETCHED_FROM,
+    FETCHED_TO,
+    CoinwatchIOManager,
+    DatabaseResource,
+)
 from coinwatch_assets.lib.storage.slices import Cell, Slice
 from coinwatch_assets.lib.storage.tables import table_spec
 from coinwatch_assets.lib.venues import Venue
@@ -118,7 +122,7 @@ def touched(instance, key: str, start: str, end: str) -> None:
         dg.AssetMaterialization(
             ohlcv.key,
             partition=key,
-            metadata={TOUCHED_START: utc(start).isoformat(), TOUCHED_END: utc(end).isoformat()},
+            metadata={FETCHED_FROM: utc(start).isoformat(), FETCHED_TO: utc(end).isoformat()},
         )
     )
 

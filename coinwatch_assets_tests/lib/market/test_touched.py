@@ -2,12 +2,9 @@
 
 from datetime import UTC, date, datetime
 
-import dagster as dg
 import pytest
 
 from coinwatch_assets.lib.market.touched import (
-    TOUCHED_END,
-    TOUCHED_START,
     derive_windows,
     lookback_months,
     months_read,
@@ -58,22 +55,25 @@ def test_windows_of_several_runs_merge() -> None:
 
 
 @pytest.mark.parametrize(
-    ("metadata", "window"),
+    ("start", "end", "window"),
     [
         (
-            {
-                TOUCHED_START: dg.MetadataValue.text("2024-03-05T10:00:00+00:00"),
-                TOUCHED_END: "2024-03-05T11:00:00+00:00",
-            },
+            "2024-03-05T10:00:00+00:00",
+            "2024-03-05T11:00:00+00:00",
             (t("2024-03-05 10:00"), t("2024-03-05 11:00")),
         ),
-        ({TOUCHED_START: "2024-03-05T10:00:00+00:00"}, None),
-        ({TOUCHED_START: "yesterday", TOUCHED_END: "today"}, None),
-        ({}, None),
+        (
+            "2024-03-05T10:00:00",
+            "2024-03-05T11:00:00",
+            (t("2024-03-05 10:00"), t("2024-03-05 11:00")),
+        ),
+        ("2024-03-05T10:00:00+00:00", None, None),
+        ("yesterday", "today", None),
+        (None, None, None),
     ],
 )
-def test_touched_window_from_metadata(metadata, window) -> None:
-    assert touched_window(metadata) == window
+def test_touched_window_from_recorded_times(start, end, window) -> None:
+    assert touched_window(start, end) == window
 
 
 def test_previous_month() -> None:
