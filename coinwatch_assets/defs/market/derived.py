@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from coinwatch_assets.defs.market.gate import UpstreamChecksPassed
 from coinwatch_assets.defs.market.touched import windows_to_derive
 from coinwatch_assets.defs.partition_metadata import add_partition_metadata
 from coinwatch_assets.defs.storage import FETCHED_WINDOWS, DatabaseResource, table_metadata
@@ -18,13 +19,6 @@ from coinwatch_assets.lib.storage.slices import Slice, build_cells
 from coinwatch_assets.lib.symbols import key_to_symbol
 from coinwatch_assets.lib.venues import Venue
 
-# A dependency partition whose blocking check (gaps, integrity) has not passed: failed, or not
-# run on its latest materialization, and not about to run on this tick.
-_blocking_check_not_passed = dg.AutomationCondition.any_checks_match(
-    ~(dg.AutomationCondition.check_passed() | dg.AutomationCondition.will_be_requested()),
-    blocking_only=True,
-).with_label("a blocking check not passed")
-
 
 def derived_condition(ignore: dg.AssetSelection | None = None) -> dg.AutomationCondition:
     """When a derived asset's partition is requested; `ignore`: deps that never trigger it.
@@ -34,10 +28,11 @@ def derived_condition(ignore: dg.AssetSelection | None = None) -> dg.AutomationC
     with unexplained holes is not turned into wrong bars or indicators. `since_last_handled` keeps
     an update pending until the checks pass (the repair sensor's re-fetch, the accept step).
 
-    The check gate is `all_deps_blocking_checks_passed()` for EVERY upstream partition.
-    Dagster's own form asks, per upstream asset, whether ANY of the partitions it maps to
-    passed: with a look-back (`indicators` of month N reads months N-1..N) a failed month N-1
-    would not hold month N back. For the bars (one upstream partition each) both forms are the same.
+    The check gate holds a partition back when ANY upstream partition it reads has a blocking
+    check not passed on its latest materialization: Dagster's `all_deps_blocking_checks_passed`
+    asks, per upstream asset, whether ANY of the partitions it maps to passed (with a look-back,
+    `indicators` of month N reads months N-1..N, a failed N-1 would not hold N back), and its
+    per-check form loads every partition's check state each tick (see `gate.py`).
     """
 
     def deps(condition: Any) -> dg.AutomationCondition:  # a DepsAutomationCondition
@@ -50,9 +45,7 @@ def derived_condition(ignore: dg.AssetSelection | None = None) -> dg.AutomationC
         & ~deps(dg.AutomationCondition.any_deps_missing())
         & ~deps(dg.AutomationCondition.any_deps_in_progress())
         & ~dg.AutomationCondition.in_progress()
-        & ~deps(dg.AutomationCondition.any_deps_match(_blocking_check_not_passed)).with_label(
-            "all_deps_blocking_checks_passed (every upstream partition)"
-        )
+        & UpstreamChecksPassed()
     ).with_label("eager on every month, gated by blocking checks")
 
 

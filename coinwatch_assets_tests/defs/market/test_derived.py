@@ -144,7 +144,7 @@ def test_automation_waits_on_failed_checks_until_the_holes_are_accepted(
     assert no_gaps[0].target_materialization_data is not None
     # The quality node of the graph: ohlcv_gaps observed with the holes by reason.
     observed = instance.fetch_observations(DEFAULT.gaps.key, limit=1).records[0]
-    assert observed.asset_observation.metadata["holes_accepted"].value == 1
+    assert observed.asset_observation.metadata["holes_accepted"].value == MARCH_DAYS  # one a day
 
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
     assert requested(tick, ohlcv_1h) == requested(tick, ohlcv_1d) == {HOLED}
