@@ -28,6 +28,7 @@ from coinwatch_assets.lib.market.grain import SYMBOL_DIMENSION, TIME_DIMENSION, 
 from coinwatch_assets.lib.market.indicators import compute_indicators, lookback_days
 from coinwatch_assets.lib.market.lookback import lookback_window, unexplained_holes
 from coinwatch_assets.lib.market.touched import Window, lookback_months
+from coinwatch_assets.lib.quality.registry import empty_registry
 from coinwatch_assets.lib.quality.timeframes import parse_timeframe
 from coinwatch_assets.lib.storage.slices import Cell, Slice
 from coinwatch_assets.lib.storage.tables import table_spec
@@ -173,7 +174,7 @@ def build_indicators(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.AssetsDefin
         report = lookback_report(
             spans,
             candles,
-            _registry(database, spans, pins) if spans else pd.DataFrame(),
+            _registry(database, spans, pins) if spans else empty_registry(),
             timeframe=venue.timeframe,
             now=pd.Timestamp.now(tz="UTC"),
         )

@@ -219,7 +219,7 @@ def test_indicators_equal_the_continuous_series_across_a_month_boundary(
     assert meta["lookback_start"] == "2019-01-29T00:00:00+00:00"
     assert meta["unexplained_holes"] == 0
     materialize(instance, resources, partition_key="2019-01|ETH-BTC")
-    stored = resources["database"].read("indicators")
+    stored = before = resources["database"].read("indicators")
     stored = stored[stored["ts"] >= utc("2019-01-01")].reset_index(drop=True)
     assert stored["ts"].tolist() == shifted["ts"].tolist()
     want = reference(shifted)
@@ -231,6 +231,12 @@ def test_indicators_equal_the_continuous_series_across_a_month_boundary(
     settled = shifted["ts"].min().floor("D") + 3 * DAY
     rows = stored[stored["ts"] >= settled].reset_index(drop=True)
     assert_matches(rows, want[want.index >= settled], scale, "January and February")
+
+    # January re-fetched on its 26th only: February reads no day of it, nothing to rewrite.
+    touched(instance, "2019-01|ETH-BTC", "2019-01-26 00:00", "2019-01-26 01:00")
+    meta = materialize(instance, resources, partition_key="2019-02|ETH-BTC")["2019-02|ETH-BTC"]
+    assert meta["derived_days"] == 0 and meta["indicator_rows"] == 0
+    assert resources["database"].read("indicators").equals(before)
 
 
 def test_unexplained_holes_in_the_lookback_are_listed_with_their_reasons(
