@@ -28,8 +28,8 @@ from coinwatch_assets.lib.market.grain import (
     MONTH_FMT,
     SYMBOL_DIMENSION,
     TIME_DIMENSION,
+    clip_to_month,
     join_key,
-    month_window,
 )
 from coinwatch_assets.lib.market.universe import delisted_since, merge_markets
 from coinwatch_assets.lib.ohlcv_frame import empty_ohlcv
@@ -169,7 +169,8 @@ def build_ohlcv(
                 skipped += [
                     join_key(m, symbol_key)
                     for m in months_by_symbol[symbol_key]
-                    if month_window(m)[0] >= cut
+                    if clip_to_month(m, max(start, cut), end) is not None
+                    and clip_to_month(m, start, min(end, cut)) is None
                 ]
                 context.log.info(f"{symbol}: delisted on {gone}, nothing fetched from then on")
                 if start >= cut:
