@@ -6,8 +6,10 @@ and every derived partition materialized after it (the steady state of a real un
 Times:
   - the first evaluation (no cursor: what the sensor pays after a daemon restart);
   - the tick after an intraday run wrote the current month of every symbol (its checks
-    passed), which must request exactly those partitions of each derived asset;
-  - a quiet tick after that (nothing new).
+    passed), which must request exactly those partitions of each derived asset: the first
+    such tick (it also builds ohlcv's partition status cache, which Dagster then stores and
+    updates incrementally) and the next one (the steady state: `intraday_tick_seconds`);
+  - the tick after the requested derived runs (nothing new to request).
 
     python benchmarks/derived_eval.py [--symbols 200] [--years 8]
 
@@ -187,20 +189,32 @@ def measure(symbols: int = 200, years: int = 8) -> dict:
             figures["first_tick_seconds"] = round(seconds, 2)
             figures["first_tick_requested"] = first_tick.total_requested
 
-            # An intraday run: the current month of every symbol, its checks passed.
+            # Intraday runs: the current month of every symbol, its checks passed. The first
+            # tick after one also builds ohlcv's partition status cache (stored, then updated
+            # incrementally); the second is the steady state.
             today = [join_key(current, s) for s in keys]
-            later = datetime.now(UTC).timestamp()
-            _pass_checks(
-                instance, checks, _materialize(instance, venue.ohlcv.key, today, later), later
-            )
-            seconds, tick = _timed_tick(defs, instance, selection, first_tick.cursor)
-            figures["intraday_tick_seconds"] = round(seconds, 2)
-            figures["intraday_tick_requested"] = {
-                a.key.to_user_string(): len(tick.get_requested_partitions(a.key)) for a in derived
-            }
-            seconds, quiet = _timed_tick(defs, instance, selection, tick.cursor)
-            figures["quiet_tick_seconds"] = round(seconds, 2)
-            figures["quiet_tick_requested"] = quiet.total_requested
+            cursor = first_tick.cursor
+            for name in ("first_intraday_tick", "intraday_tick"):
+                later = datetime.now(UTC).timestamp()
+                written = _materialize(instance, venue.ohlcv.key, today, later)
+                _pass_checks(instance, checks, written, later)
+                seconds, tick = _timed_tick(defs, instance, selection, cursor)
+                cursor = tick.cursor
+                figures[f"{name}_seconds"] = round(seconds, 2)
+                figures[f"{name}_requested"] = {
+                    a.key.to_user_string(): len(tick.get_requested_partitions(a.key))
+                    for a in derived
+                }
+                # The requested derived runs happen, and a tick sees them, before the next
+                # intraday run (the sensor ticks every 30 s, intraday runs every 5 minutes).
+                done = datetime.now(UTC).timestamp()
+                for asset in derived:
+                    runs = sorted(str(k) for k in tick.get_requested_partitions(asset.key))
+                    _materialize(instance, asset.key, runs, done)
+                seconds, quiet = _timed_tick(defs, instance, selection, cursor)
+                cursor = quiet.cursor
+                figures["quiet_tick_seconds"] = round(seconds, 2)
+                figures["quiet_tick_requested"] = quiet.total_requested
     return figures
 
 
