@@ -204,6 +204,34 @@ def partition_row_counts(
     return out
 
 
+def stored_partition_counts(
+    storage: Storage,
+    spec: TableSpec,
+    asset: str,
+    pdef: dg.PartitionsDefinition,
+    keys: list[str],
+    pins: dict[str, object],
+) -> dict[str, int] | None:
+    """Rows stored per partition key (one grouped query per time key); None when the keys are
+    not one time dimension x one key column."""
+    dims = _dimensions(pdef)
+    times = [n for n, d in dims if isinstance(d, dg.TimeWindowPartitionsDefinition)]
+    others = [n for n, _ in dims if n in spec.key_columns]
+    if spec.time_column is None or len(dims) != 2 or len(times) != 1 or len(others) != 1:
+        return None
+    column, to_value = spec.key_columns[others[0]]
+    by_time: dict[str, list[str]] = {}
+    for key in keys:
+        by_time.setdefault(_key_parts(pdef, key)[times[0]], []).append(key)
+    out = {}
+    for same_time in by_time.values():
+        where = partition_slice(spec, asset, pdef, same_time).pinned(pins)
+        counts = storage.row_counts(spec, where, column)
+        for key in same_time:
+            out[str(key)] = counts.get(to_value(_key_parts(pdef, key)[others[0]]), 0)
+    return out
+
+
 def fetched_window_metadata(
     windows: Mapping[str, Sequence[tuple[datetime, datetime]]],
 ) -> dict[str, dict[str, str]]:
@@ -275,9 +303,20 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
                     f"are kept (run tag {REPLACE_TAG}=true replaces the slice)"
                 )
         meta = self._metadata(spec, where, result, storage.backend, keys)
-        fetched = fetched_window_metadata(windows or {})
+        fetched: dict[str, dict[str, object]] = dict(fetched_window_metadata(windows or {}))
+        if windows is not None and keys:
+            # A run that fetched part of its partitions: each partition's row count is what
+            # it holds now, not the few rows this run wrote into it.
+            asset = context.asset_key.to_user_string()
+            pins = slice_pins(spec, asset, context.definition_metadata)
+            pdef = context.asset_partitions_def
+            stored = stored_partition_counts(storage, spec, asset, pdef, keys, pins) or {}
+            for key, n in stored.items():
+                fetched.setdefault(key, {})["stored_rows"] = n
         if keys is not None and len(keys) == 1:
             meta.update(fetched.get(keys[0], {}))
+            if "stored_rows" in meta:
+                meta["dagster/row_count"] = meta["stored_rows"]
         context.add_output_metadata(meta)
         if keys is not None and len(keys) > 1:
             self._per_partition_counts(context, spec, keys, obj, fetched)
@@ -288,7 +327,7 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
         spec: TableSpec,
         keys: list[str],
         obj: pd.DataFrame,
-        fetched: Mapping[str, Mapping[str, str]],
+        fetched: Mapping[str, Mapping[str, object]],
     ) -> None:
         # A single-run backfill records one materialization per partition: each carries the
         # rows of ITS month and symbol, not the run's total (dagster/row_count plots per key).
@@ -299,7 +338,8 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
         counts = partition_row_counts(spec, context.asset_partitions_def, keys, obj)
         per_key: dict[str, dict[str, object]] = {k: dict(v) for k, v in fetched.items()}
         for k, n in (counts or {}).items():
-            per_key.setdefault(k, {}).update({"dagster/row_count": n, "partition_rows": n})
+            meta = per_key.setdefault(k, {})
+            meta.update({"dagster/row_count": meta.get("stored_rows", n), "partition_rows": n})
         if per_key:
             add_partition_metadata(
                 step_context, context.asset_key, per_key, context.asset_partition_keys

@@ -106,6 +106,8 @@ def _narrowed(
     if fetch_from != LAST_STORED:
         try:
             moment = datetime.fromisoformat(fetch_from)
+            if moment.tzinfo is None:
+                raise ValueError("no UTC offset")
         except ValueError:
             raise dg.Failure(
                 f"run tag {FETCH_FROM_TAG}={fetch_from!r}: expected {LAST_STORED!r} or an ISO "

@@ -13,6 +13,14 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
+from coinwatch_assets.defs.quality.evaluations import (
+    INTEGRITY,
+    NO_GAPS,
+    PRICE_JUMPS,
+    gaps_evaluation,
+    integrity_evaluation,
+    jumps_evaluation,
+)
 from coinwatch_assets.defs.quality.reporting import with_gaps_query
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.quality.targets import materialization_targets, with_target
@@ -22,210 +30,27 @@ from coinwatch_assets.defs.storage import (
     DatabaseResource,
     partition_slice,
 )
-from coinwatch_assets.lib.market.grain import days_between, days_of_month, month_window, split_key
+from coinwatch_assets.lib.market.grain import month_window, split_key
 from coinwatch_assets.lib.market.universe import delisted_since
+from coinwatch_assets.lib.quality.month import (
+    MonthFindings,
+    day_window,
+    judged_days,
+    kept_days,
+)
 from coinwatch_assets.lib.quality.registry import (
     GapPolicy,
     empty_registry,
-    gap_severity,
-    holes_markdown,
-    holes_summary,
     merge_holes,
 )
 from coinwatch_assets.lib.quality.window import (
-    WindowFindings,
     evaluate_window,
-    examples,
-    rules_metadata,
 )
 from coinwatch_assets.lib.storage.slices import Cell, Slice
 from coinwatch_assets.lib.storage.tables import TableSpec, table_spec
 from coinwatch_assets.lib.symbols import key_to_symbol
 
-NO_GAPS = "ohlcv_no_gaps"
-INTEGRITY = "ohlcv_integrity"
-PRICE_JUMPS = "ohlcv_price_jumps"
-
-
-SEVERITY = {"error": dg.AssetCheckSeverity.ERROR, "warn": dg.AssetCheckSeverity.WARN}
-ONE_DAY = pd.Timedelta(days=1)
-
-
-def day_window(day: str | date) -> tuple[pd.Timestamp, pd.Timestamp]:
-    start = pd.Timestamp(day, tz="UTC")
-    return start, start + ONE_DAY
-
-
-def judged_days(
-    month: str, fetched: tuple[pd.Timestamp, pd.Timestamp] | None, as_of: pd.Timestamp
-) -> list[date]:
-    """The days of `month` a run is judged on: those its fetch touched (whole month without a
-    stated fetch span), up to the fetch's moment (later days expect nothing yet)."""
-    if fetched is None:
-        days = days_of_month(month)
-    else:
-        lo, hi = month_window(month)
-        days = days_between(max(fetched[0], lo), min(fetched[1], hi))
-    return [d for d in days if pd.Timestamp(d, tz="UTC") < as_of]
-
-
-@dataclass
-class MonthFindings:
-    """The findings of a partition's judged days, summed; one line per judged day."""
-
-    candles: int = 0
-    expected: int = 0
-    outages: int = 0
-    broken: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
-    jumps: list[pd.DataFrame] = field(default_factory=list)
-    grid_errors: list[str] = field(default_factory=list)
-    status: str | None = None
-    days: list[dict[str, object]] = field(default_factory=list)
-
-    def add(self, day: date, findings: WindowFindings, rows: pd.DataFrame, status: str | None):
-        expected = findings.gaps.expected if findings.gaps else 0
-        self.candles += findings.candles
-        self.expected += expected
-        self.outages += len(findings.outages)
-        for rule, bad in findings.broken_rules.items():
-            self.broken.setdefault(rule, []).append(bad)
-        if findings.jumps is not None and len(findings.jumps):
-            self.jumps.append(findings.jumps)
-        if findings.grid_error:
-            self.grid_errors.append(f"{day}: {findings.grid_error}")
-        self.status = status or self.status
-        missing = int(rows["missing_candles"].sum()) if len(rows) else 0
-        self.days.append(
-            {
-                "day": f"{day}",
-                "candles": findings.candles,
-                "expected": expected,
-                "holes": len(rows),
-                "missing": missing,
-                "judged": "this run",
-            }
-        )
-
-    def broken_rules(self) -> dict[str, pd.DataFrame]:
-        return {rule: pd.concat(frames, ignore_index=True) for rule, frames in self.broken.items()}
-
-    def all_jumps(self) -> pd.DataFrame:
-        return pd.concat(self.jumps, ignore_index=True) if self.jumps else pd.DataFrame()
-
-
-def days_markdown(days: list[dict[str, object]]) -> str:
-    """The per-day table of a month's gap check: judged days that expected candles, and days
-    with stored holes (days expecting nothing, e.g. before the listing, are left out)."""
-    days = [d for d in days if d["candles"] or d["expected"] or d["holes"]]
-    lines = ["| day | candles | expected | holes | missing | judged |", "|---|---|---|---|---|---|"]
-    lines += [
-        f"| {d['day']} | {d['candles']} | {d['expected']} | {d['holes']} | {d['missing']} "
-        f"| {d['judged']} |"
-        for d in sorted(days, key=lambda d: str(d["day"]))
-    ]
-    return "\n".join(lines)
-
-
-def kept_days(rows: pd.DataFrame) -> list[dict[str, object]]:
-    """Per-day lines of registry rows kept from earlier runs (days this run did not judge)."""
-    if not len(rows):
-        return []
-    by_day = rows.groupby(pd.to_datetime(rows["gap_start"], utc=True).dt.strftime("%Y-%m-%d"))
-    return [
-        {
-            "day": day,
-            "candles": "-",
-            "expected": "-",
-            "holes": len(group),
-            "missing": int(group["missing_candles"].sum()),
-            "judged": "earlier run (registry)",
-        }
-        for day, group in by_day
-    ]
-
-
-def gaps_evaluation(
-    asset_key: dg.AssetKey,
-    key: str,
-    findings: MonthFindings,
-    rows: pd.DataFrame,
-    *,
-    as_of: pd.Timestamp | None = None,
-) -> dg.AssetCheckEvaluation:
-    """The `ohlcv_no_gaps` result of one month partition from its registry rows (all days)."""
-    holes = holes_summary(rows)
-    severity = gap_severity(rows)
-    judged = [d for d in findings.days if d["judged"] == "this run"]
-    meta: dict[str, object] = {
-        "candles": findings.candles,
-        "expected": findings.expected,
-        "missing": int(rows["missing_candles"].sum()) if len(rows) else 0,
-        "holes": len(holes),
-        "days_judged": len(judged),
-        "days_table": dg.MetadataValue.md(days_markdown(findings.days)),
-        "holes_table": dg.MetadataValue.md(holes_markdown(holes)),
-        "holes_json": dg.MetadataValue.json(holes),
-        "suspected_outages": findings.outages,
-    }
-    if judged:
-        meta["judged_days"] = f"{judged[0]['day']}..{judged[-1]['day']}"
-    if findings.status is not None:
-        meta["listing_status"] = findings.status
-    if as_of is not None:
-        meta["judged_as_of"] = as_of.isoformat()
-    if findings.candles == 0 and not holes:
-        meta["empty_partition"] = f"no candle stored: {findings.status or 'nothing expected yet'}"
-    if findings.grid_errors:
-        meta["grid_error"] = "; ".join(findings.grid_errors[:5])
-    return dg.AssetCheckEvaluation(
-        asset_key=asset_key,
-        check_name=NO_GAPS,
-        passed=severity is None,
-        severity=SEVERITY.get(severity or "error"),
-        partition=key,
-        blocking=True,
-        metadata=meta,
-        description=(
-            f"{len(holes)} hole(s): " + ", ".join(sorted({h["reason"] for h in holes}))
-            if holes
-            else "no holes"
-        ),
-    )
-
-
-def integrity_evaluation(
-    asset_key: dg.AssetKey, key: str, findings: MonthFindings
-) -> dg.AssetCheckEvaluation:
-    broken = findings.broken_rules()
-    return dg.AssetCheckEvaluation(
-        asset_key=asset_key,
-        check_name=INTEGRITY,
-        passed=not broken,
-        severity=dg.AssetCheckSeverity.ERROR,
-        partition=key,
-        blocking=True,
-        metadata=rules_metadata(broken),
-        description="broken: " + ", ".join(broken) if broken else "all rules hold",
-    )
-
-
-def jumps_evaluation(
-    asset_key: dg.AssetKey, key: str, findings: MonthFindings, threshold: float
-) -> dg.AssetCheckEvaluation:
-    jumps = findings.all_jumps()
-    meta: dict[str, object] = {"jumps": len(jumps), "threshold": threshold}
-    if len(jumps):
-        meta["examples"] = examples(jumps, ("prev_close", "move"))
-        meta["largest_move"] = float(jumps["move"].abs().max())
-    return dg.AssetCheckEvaluation(
-        asset_key=asset_key,
-        check_name=PRICE_JUMPS,
-        passed=not len(jumps),
-        severity=dg.AssetCheckSeverity.WARN,
-        partition=key,
-        blocking=False,
-        metadata=meta,
-    )
+__all__ = ["INTEGRITY", "NO_GAPS", "PRICE_JUMPS", "Judge", "day_window", "gaps_key"]
 
 
 def listing_window(

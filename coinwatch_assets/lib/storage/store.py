@@ -199,15 +199,19 @@ class Storage:
 
     def first_times(self, spec: TableSpec, where: Slice, by: str) -> dict[object, pd.Timestamp]:
         """{value of column `by`: earliest time stored} within slice `where`."""
-        return self._time_bounds(spec, where, by, sa.func.min)
+        rows = self._grouped(spec, where, by, sa.func.min)
+        return {key: _utc_timestamp(value) for key, value in rows}
 
     def last_times(self, spec: TableSpec, where: Slice, by: str) -> dict[object, pd.Timestamp]:
         """{value of column `by`: latest time stored} within slice `where` (one query)."""
-        return self._time_bounds(spec, where, by, sa.func.max)
+        rows = self._grouped(spec, where, by, sa.func.max)
+        return {key: _utc_timestamp(value) for key, value in rows}
 
-    def _time_bounds(
-        self, spec: TableSpec, where: Slice, by: str, agg: Any
-    ) -> dict[object, pd.Timestamp]:
+    def row_counts(self, spec: TableSpec, where: Slice, by: str) -> dict[object, int]:
+        """{value of column `by`: rows stored} within slice `where` (one query)."""
+        return {key: int(n) for key, n in self._grouped(spec, where, by, sa.func.count)}
+
+    def _grouped(self, spec: TableSpec, where: Slice, by: str, agg: Any) -> list[Any]:
         self.ensure_schema()
         table = spec.table
         stmt = (
@@ -216,8 +220,7 @@ class Storage:
             .group_by(table.c[by])
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-        return {key: _utc_timestamp(first) for key, first in rows}
+            return list(conn.execute(stmt).all())
 
     def dispose(self) -> None:
         self.engine.dispose()

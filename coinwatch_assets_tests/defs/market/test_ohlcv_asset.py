@@ -169,9 +169,11 @@ def test_incremental_run_fetches_only_the_tail_and_owns_only_it(
     last = pd.Timestamp(recorded_5m["ETH/BTC"][-1, 0], unit="ms", tz="UTC")
     # From the last stored candle minus the overlap; the month's other candles are not
     # this run's: nothing is reported missing and nothing changes.
-    assert meta["fetched_from"].value == (last - pd.Timedelta(minutes=15)).isoformat()
-    assert meta["rows_written"].value == 4 and meta["rows_unchanged"].value == 4
     assert meta["candles_not_returned"].value == 0
+    assert meta["rows_written"].value == 4 and meta["rows_unchanged"].value == 4
+    # The partition's row count is what it holds, not the 4 rows this run wrote.
+    assert meta["dagster/row_count"].value == meta["stored_rows"].value == 5760
+    assert meta["fetched_from"].value == (last - pd.Timedelta(minutes=15)).isoformat()
     pd.testing.assert_frame_equal(resources["database"].read("ohlcv"), before)
     # Without stored candles it starts at the month (never before it).
     result = materialize(
@@ -180,6 +182,21 @@ def test_incremental_run_fetches_only_the_tail_and_owns_only_it(
     meta = result.get_asset_materialization_events()[0].materialization.metadata
     assert meta["fetched_from"].value == "2018-01-01T00:00:00+00:00"
     assert meta["rows_written"].value == len(recorded_5m["LTC/BTC"])
+    # One run for every symbol (as the intraday schedule): each partition's own counts.
+    result = materialize(
+        resources,
+        instance,
+        start="2018-01|ETH-BTC",
+        end="2018-01|LTC-BTC",
+        tags={FETCH_FROM_TAG: LAST_STORED},
+    )
+    by_key = {
+        e.partition: e.materialization.metadata for e in result.get_asset_materialization_events()
+    }
+    for key, symbol in (("2018-01|ETH-BTC", "ETH/BTC"), ("2018-01|LTC-BTC", "LTC/BTC")):
+        assert by_key[key]["dagster/row_count"].value == len(recorded_5m[symbol])
+        assert by_key[key]["partition_rows"].value == 4  # the overlap re-fetched
+    assert by_key["2018-01|ETH-BTC"]["candles_not_returned"].value == 0
 
 
 def test_a_window_run_fetches_and_owns_only_its_windows(
@@ -207,7 +224,8 @@ def test_a_window_run_fetches_and_owns_only_its_windows(
 
 
 def test_bad_fetch_tags_fail_naming_the_tag(resources, instance) -> None:
-    for tags in ({FETCH_FROM_TAG: "yesterday"}, {FETCH_WINDOWS_TAG: "[[1]]"}):
+    bad = ("yesterday", "2018-01-15T00:00")  # not a time; no UTC offset
+    for tags in (*({FETCH_FROM_TAG: b} for b in bad), {FETCH_WINDOWS_TAG: "[[1]]"}):
         result = materialize(
             resources, instance, key="2018-01|ETH-BTC", tags=tags, raise_on_error=False
         )
