@@ -1,4 +1,4 @@
-"""Backfill speed: 365 days x 1 symbol of 5m sample candles, one run vs one run per partition.
+"""Backfill speed: 12 months x 1 symbol of 5m sample candles, one run vs one run per partition.
 
 Both ways run the real `ohlcv` asset and its quality checks from coinwatch_assets.defs,
 (sample source, IO manager, embedded SQLite data unless COINWATCH_DATABASE_URL is set),
@@ -7,13 +7,13 @@ in-process against the same kind of Dagster instance, a fresh one each: `--insta
 deployed by docker/; a private cluster is started). Both end with the same 105k rows.
 Prints both times and the ratio.
 
-    python benchmarks/backfill.py [--days 365] [--instance sqlite|postgres|both]
+    python benchmarks/backfill.py [--months 12] [--instance sqlite|postgres|both]
     python benchmarks/backfill.py --processes [--sample-runs 20]
 
 `--processes` measures what a user pays: every run is its own `dagster asset materialize`
 process (code location load included), as with Dagster's default run launcher. The single
 run uses `--partition-range`; the per-partition side times `--sample-runs` runs and scales
-them to all days (printed as such).
+them to all months (printed as such). Partition keys come from lib/market/grain.py.
 """
 
 import argparse
@@ -22,7 +22,7 @@ import os
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -31,10 +31,12 @@ import psycopg
 # Sets the sample venue's COINWATCH_* variables; coinwatch_assets is imported after it.
 from bench_setup import QUIET, RANGE
 
+from coinwatch_assets.lib.market.grain import join_key, month_keys
+
 WORK = Path(tempfile.mkdtemp(prefix="coinwatch-backfill-"))
 
 
-def run(days: list[str], single: bool, tag: str) -> tuple[float, int, int]:
+def run(months: list[str], single: bool, tag: str) -> tuple[float, int, int]:
     from coinwatch_assets.definitions import defs
     from coinwatch_assets.defs.market.venue import build_venue
     from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
@@ -58,17 +60,20 @@ def run(days: list[str], single: bool, tag: str) -> tuple[float, int, int]:
             result = dg.materialize(
                 [ohlcv, ohlcv_quality_checks],
                 instance=instance,
-                tags={RANGE[0]: f"{days[0]}|BTC-USDT", RANGE[1]: f"{days[-1]}|BTC-USDT"},
+                tags={
+                    RANGE[0]: join_key(months[0], "BTC-USDT"),
+                    RANGE[1]: join_key(months[-1], "BTC-USDT"),
+                },
                 run_config=QUIET,
                 resources=resources,
             )
             assert result.success
         else:
-            for day in days:
+            for month in months:
                 result = dg.materialize(
                     [ohlcv, ohlcv_quality_checks],
                     instance=instance,
-                    partition_key=f"{day}|BTC-USDT",
+                    partition_key=join_key(month, "BTC-USDT"),
                     run_config=QUIET,
                     resources=resources,
                 )
@@ -104,7 +109,7 @@ def make_instance(tag: str):
         instance.dispose()
 
 
-def run_processes(days: list[str], sample_runs: int) -> None:
+def run_processes(months: list[str], sample_runs: int) -> None:
     import subprocess
 
     home = WORK / "cli"
@@ -133,30 +138,33 @@ def run_processes(days: list[str], sample_runs: int) -> None:
         subprocess.run([*cli, *extra], env=env, check=True, capture_output=True)
         return time.perf_counter() - started
 
-    one = timed_cli("--partition-range", f"{days[0]}|BTC-USDT...{days[-1]}|BTC-USDT")
-    step = max(1, len(days) // sample_runs)
-    sampled = [timed_cli("--partition", f"{day}|BTC-USDT") for day in days[::step][:sample_runs]]
+    first, last = join_key(months[0], "BTC-USDT"), join_key(months[-1], "BTC-USDT")
+    one = timed_cli("--partition-range", f"{first}...{last}")
+    step = max(1, len(months) // sample_runs)
+    sampled = [
+        timed_cli("--partition", join_key(m, "BTC-USDT")) for m in months[::step][:sample_runs]
+    ]
     per_run = sum(sampled) / len(sampled)
-    print(f"run per process: {len(days)} days x 1 symbol of 5m sample candles")
+    print(f"run per process: {len(months)} months x 1 symbol of 5m sample candles")
     print(f"  single-run backfill : {one:8.2f} s in 1 run")
     print(
-        f"  run per partition   : {per_run * len(days):8.2f} s for {len(days)} runs "
+        f"  run per partition   : {per_run * len(months):8.2f} s for {len(months)} runs "
         f"(measured {len(sampled)} runs, mean {per_run:.2f} s each, scaled)"
     )
-    print(f"  single run is {per_run * len(days) / one:.1f}x faster")
+    print(f"  single run is {per_run * len(months) / one:.1f}x faster")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--instance", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--processes", action="store_true")
     parser.add_argument("--sample-runs", type=int, default=20)
     args = parser.parse_args()
     first = date(2025, 1, 1)
-    days = [(first + timedelta(days=i)).isoformat() for i in range(args.days)]
+    months = month_keys(first, date(2025 + (args.months - 1) // 12, (args.months - 1) % 12 + 1, 1))
     if args.processes:
-        run_processes(days, args.sample_runs)
+        run_processes(months, args.sample_runs)
         return
     kinds = ["sqlite", "postgres"] if args.instance == "both" else [args.instance]
     for kind in kinds:
@@ -166,14 +174,14 @@ def main() -> None:
             _PG["cluster"] = TimescaleCluster()
             _PG["cluster"].start()
         try:
-            one_s, one_rows, one_runs = run(days, single=True, tag=f"single_{kind}")
-            many_s, many_rows, many_runs = run(days, single=False, tag=f"per_partition_{kind}")
+            one_s, one_rows, one_runs = run(months, single=True, tag=f"single_{kind}")
+            many_s, many_rows, many_runs = run(months, single=False, tag=f"per_partition_{kind}")
         finally:
             if _PG:
                 _PG.pop("cluster").stop()
         assert one_rows == many_rows, (one_rows, many_rows)
         print(
-            f"{kind} instance: {args.days} days x 1 symbol of 5m sample candles "
+            f"{kind} instance: {args.months} months x 1 symbol of 5m sample candles "
             f"({one_rows:,} rows each way)"
         )
         print(f"  single-run backfill : {one_s:8.2f} s in {one_runs} run")

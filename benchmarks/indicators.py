@@ -2,9 +2,9 @@
 
 Seeds the year of candles (a deterministic random walk, no holes) into `ohlcv` through the
 storage layer, then materializes the real `indicators` asset of coinwatch_assets.defs for the
-365 days of that symbol in one run (range tags, as a single-run backfill launches it) through
+12 months of that symbol in one run (range tags, as a single-run backfill launches it) through
 a real Dagster instance. The run reads the year plus its look-back days, computes, lists the
-look-back holes of every day, records per-partition metadata and replaces the year's rows.
+look-back holes of every month, records per-partition metadata and replaces the year's rows.
 Prints the run's wall time, the time inside `compute_indicators`, rows written and rows/s.
 
     python benchmarks/indicators.py [--days 365]                 # temp SQLite file
@@ -58,6 +58,7 @@ def candles(days: int, exchange: str) -> pd.DataFrame:
 def run(days: int, url: str) -> None:
     from coinwatch_assets.defs.market.venue import build_venue, market_source_resource
     from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
+    from coinwatch_assets.lib.market.grain import month_key
     from coinwatch_assets.lib.storage.schema import upgrade_database
     from coinwatch_assets.lib.storage.slices import Cell, Slice
     from coinwatch_assets.lib.storage.tables import table_spec
@@ -78,7 +79,7 @@ def run(days: int, url: str) -> None:
         "database": database,
         "io_manager": CoinwatchIOManager(database=database),
     }
-    last = (FIRST + timedelta(days=days - 1)).isoformat()
+    first, last = month_key(FIRST), month_key(FIRST + timedelta(days=days - 1))
     with tempfile.TemporaryDirectory(prefix="coinwatch-indicators-") as home:
         with dg.instance_for_test(temp_dir=home) as instance:
             instance.add_dynamic_partitions("symbols", ["BTC-USDT"])
@@ -87,7 +88,7 @@ def run(days: int, url: str) -> None:
                 [venue.ohlcv, venue.indicators],
                 selection=[venue.indicators.key],
                 instance=instance,
-                tags={RANGE[0]: f"{FIRST.isoformat()}|BTC-USDT", RANGE[1]: f"{last}|BTC-USDT"},
+                tags={RANGE[0]: f"{first}|BTC-USDT", RANGE[1]: f"{last}|BTC-USDT"},
                 run_config=QUIET,
                 resources=resources,
             )

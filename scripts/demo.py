@@ -1,16 +1,16 @@
 """The coinwatch demo: two offline sample venues, holes found and repaired, prices compared.
 
 For each venue of `scripts/demo_venues.yaml` (alpha, beta): materializes `<venue>/markets`,
-adds its symbols as partitions (what the discovery sensor does), fetches the last two UTC
-days and today in ONE run with the quality checks — which find the sample source's
-deliberate holes (ETH/USDT misses 02:00-02:15 every day) — then evaluates the venue's gap
-repair sensor and runs the re-fetches it requests, as the daemon would: a hole re-fetched
-unchanged is explained (`no_trades`) and the checks pass. Finally the freshness checks and
-`price_divergence_vs_beta` (beta quotes 3% above alpha: flagged, WARN); then the fundamentals
-from the offline CoinGecko (`coin_ids`, yesterday's hours of `market_metrics`, this week's
-`coin_metadata`) with their checks, and the offline CoinMarketCap beside it (cross-provider
-check), CMC DEX pairs, CoinGecko trending and exchanges (`demo_market_info`). Prints the story
-and the final state; `make dev` shows the same instance and data in the UI.
+adds its symbols as partitions (what the discovery sensor does), fetches the last two UTC days
+and today (of their month partitions) in ONE run with the quality checks — which find the
+sample source's deliberate holes (ETH/USDT misses 02:00-02:15 every day) — then evaluates the
+venue's gap repair sensor and runs the re-fetches it requests, as the daemon would: a hole
+re-fetched unchanged is explained (`no_trades`) and the checks pass. Finally the freshness
+checks and `price_divergence_vs_beta` (beta quotes 3% above alpha: flagged, WARN); then the
+fundamentals from the offline CoinGecko (`coin_ids`, yesterday's hours of `market_metrics`,
+this week's `coin_metadata`) with their checks, and the offline CoinMarketCap beside it
+(cross-provider check), CMC DEX pairs, CoinGecko trending and exchanges (`demo_market_info`).
+Prints the story and the final state; `make dev` shows the same instance and data in the UI.
 """
 
 import os
@@ -52,6 +52,8 @@ def main() -> int:
     from demo_market_info import run_market_info
 
     from coinwatch_assets.definitions import VENUES, defs
+    from coinwatch_assets.lib.market.fetch_plan import FETCH_WINDOWS_TAG, encode_windows
+    from coinwatch_assets.lib.market.grain import day_start, join_key, month_keys
 
     instance = dg.DagsterInstance.get()
     job = defs.resolve_implicit_global_asset_job_def()
@@ -60,7 +62,10 @@ def main() -> int:
     first = today - timedelta(days=2)
     print(f"coinwatch demo: venues {', '.join(v.name or '-' for v in VENUES)}, {first} .. {today}")
     print(f"database: {database.storage().display_url}\n")
-    stored, final = 0, []
+    months = month_keys(first, today)
+    # The days' windows only: the month partitions own (and the checks judge) these days.
+    window = encode_windows([(day_start(first), day_start(today + timedelta(days=1)))])
+    stored, expected, final = 0, 0, []
     for venue in VENUES:
         name = venue.name
         job.execute_in_process(
@@ -70,12 +75,17 @@ def main() -> int:
         result = job.execute_in_process(
             instance=instance,
             asset_selection=[dg.AssetKey([name, "ohlcv"])],
-            tags={RANGE[0]: f"{first}|{keys[0]}", RANGE[1]: f"{today}|{keys[-1]}"},
+            tags={
+                RANGE[0]: join_key(months[0], keys[0]),
+                RANGE[1]: join_key(months[-1], keys[-1]),
+                FETCH_WINDOWS_TAG: window,
+            },
             run_config=QUIET,
             raise_on_error=False,
         )
         landed = [e for e in result.get_asset_materialization_events() if e.partition]
         stored += len(landed)
+        expected += len(months) * len(keys)
         failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
         print(f"[{name}] fetched {len(landed)} partitions in one run; checks found holes:")
         for e in failed:
@@ -107,7 +117,7 @@ def main() -> int:
     )
     fundamentals_ok = print_news_summary(news, database) and fundamentals_ok
     unexplained = [e for e in final if not e.passed]
-    ok = not unexplained and stored == len(VENUES) * 9 and fundamentals_ok
+    ok = not unexplained and stored == expected and fundamentals_ok
     verdict = "every check passed or explained" if ok else f"{len(unexplained)} check(s) failing"
     print(f"\nfinal state: {verdict} ({time.perf_counter() - started:.1f} s); UI: make dev")
     return 0 if ok else 1

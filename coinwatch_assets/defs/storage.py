@@ -1,6 +1,6 @@
 """The database resource and the one IO manager every asset writes through."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -47,9 +47,17 @@ def _key_parts(pdef: dg.PartitionsDefinition, key: str) -> dict[str, str]:
 
 
 def partition_slice(
-    spec: TableSpec, asset: str, pdef: dg.PartitionsDefinition, keys: list[str]
+    spec: TableSpec,
+    asset: str,
+    pdef: dg.PartitionsDefinition,
+    keys: list[str],
+    windows: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
 ) -> Slice:
-    """The table slice that `keys` of `pdef` own; every dimension must map onto a column."""
+    """The table slice that `keys` of `pdef` own; every dimension must map onto a column.
+
+    `windows` narrows keys to the time windows given for them (each inside its key's window):
+    a run that fetched only part of a month owns only that part.
+    """
     dims = _dimensions(pdef)
     selections = []
     for key in keys:
@@ -73,7 +81,19 @@ def partition_slice(
                     f"asset {asset!r}: partition dimension {name!r} maps to no column of table "
                     f"{spec.name!r} (known: {sorted(spec.key_columns)}); refusing to guess"
                 )
-        selections.append((tuple(values), window))
+        narrowed = (windows or {}).get(str(key))
+        if narrowed is None:
+            selections.append((tuple(values), window))
+            continue
+        for lo, hi in narrowed:
+            lo, hi = _utc(lo), _utc(hi)
+            if window is not None and (lo < window[0] or hi > window[1]):
+                raise StorageError(
+                    f"asset {asset!r} partition {key!r}: window [{lo}, {hi}) lies outside the "
+                    f"partition's [{window[0]}, {window[1]})"
+                )
+            if lo < hi:
+                selections.append((tuple(values), (lo, hi)))
     label = (
         ", ".join(map(str, keys)) if len(keys) <= 3 else f"{len(keys)} keys {keys[0]}..{keys[-1]}"
     )
@@ -133,6 +153,14 @@ def replace_request(tags: Mapping[str, str]) -> tuple[bool, bool]:
 # Output metadata an asset sets to name partitions of its run it did not fetch (delisted
 # days): the IO manager leaves them untouched.
 SKIPPED_PARTITIONS = "skipped_partitions"
+# `DataFrame.attrs` entry an asset sets when it fetched only part of its partitions' windows
+# (incremental intraday, repairs of hole windows): {partition key: [(start, end), ...]}. The
+# IO manager then owns only those windows (stored candles outside them are not "not
+# returned"), and each partition's materialization records FETCHED_FROM / FETCHED_TO, so the
+# checks judge only the days the run touched. Frame attrs, not output metadata: metadata would
+# copy every key's windows into every partition's materialization event.
+FETCHED_WINDOWS = "fetched_windows"
+FETCHED_FROM, FETCHED_TO = "fetched_from", "fetched_to"
 
 
 def _plain(value: object) -> object:
@@ -180,6 +208,49 @@ def partition_row_counts(
     return out
 
 
+def stored_partition_counts(
+    storage: Storage,
+    spec: TableSpec,
+    asset: str,
+    pdef: dg.PartitionsDefinition,
+    keys: list[str],
+    pins: dict[str, object],
+) -> dict[str, int] | None:
+    """Rows stored per partition key (one grouped query per time key); None when the keys are
+    not one time dimension x one key column."""
+    dims = _dimensions(pdef)
+    times = [n for n, d in dims if isinstance(d, dg.TimeWindowPartitionsDefinition)]
+    others = [n for n, _ in dims if n in spec.key_columns]
+    if spec.time_column is None or len(dims) != 2 or len(times) != 1 or len(others) != 1:
+        return None
+    column, to_value = spec.key_columns[others[0]]
+    by_time: dict[str, list[str]] = {}
+    for key in keys:
+        by_time.setdefault(_key_parts(pdef, key)[times[0]], []).append(key)
+    out = {}
+    for same_time in by_time.values():
+        where = partition_slice(spec, asset, pdef, same_time).pinned(pins)
+        counts = storage.row_counts(spec, where, column)
+        for key in same_time:
+            out[str(key)] = counts.get(to_value(_key_parts(pdef, key)[others[0]]), 0)
+    return out
+
+
+def fetched_window_metadata(
+    windows: Mapping[str, Sequence[tuple[datetime, datetime]]],
+) -> dict[str, dict[str, str]]:
+    """{key: {fetched_from, fetched_to}}: the span a run fetched of each partition."""
+    out = {}
+    for key, spans in windows.items():
+        spans = [(lo, hi) for lo, hi in spans if lo < hi]
+        if spans:
+            out[str(key)] = {
+                FETCHED_FROM: _utc(min(lo for lo, _ in spans)).isoformat(),
+                FETCHED_TO: _utc(max(hi for _, hi in spans)).isoformat(),
+            }
+    return out
+
+
 def _run_tags(context: dg.OutputContext) -> Mapping[str, str]:
     try:
         return context.step_context.dagster_run.tags
@@ -198,13 +269,15 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
         spec: TableSpec,
         metadata: Mapping[str, object],
         keys: list[str] | None = None,
+        windows: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
     ) -> Slice:
         asset = context.asset_key.to_user_string()
         pins = slice_pins(spec, asset, metadata)
         if not context.has_asset_partitions:
             return Slice.whole_table(spec.name).pinned(pins)
         keys = list(context.asset_partition_keys) if keys is None else keys
-        return partition_slice(spec, asset, context.asset_partitions_def, keys).pinned(pins)
+        pdef = context.asset_partitions_def
+        return partition_slice(spec, asset, pdef, keys, windows).pinned(pins)
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | None) -> None:
         if obj is None:
@@ -218,7 +291,10 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
                 context.log.info(f"{spec.name}: no partition of this run was fetched; no write")
                 context.add_output_metadata({"rows_written": 0, "storage_write": "none"})
                 return
-        where = self._slice(context, spec, context.definition_metadata, keys)
+        windows = obj.attrs.get(FETCHED_WINDOWS) if keys is not None else None
+        if windows is not None:
+            windows = {k: windows.get(k, []) for k in keys}
+        where = self._slice(context, spec, context.definition_metadata, keys, windows)
         replace, allow_empty = replace_request(_run_tags(context))
         storage = self.database.storage()
         try:
@@ -236,29 +312,48 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
                     f"{spec.noun} for a slice holding {n} it did not return; those {n} "
                     f"are kept (run tag {REPLACE_TAG}=true replaces the slice)"
                 )
-        context.add_output_metadata(self._metadata(spec, where, result, storage.backend, keys))
+        meta = self._metadata(spec, where, result, storage.backend, keys)
+        fetched: dict[str, dict[str, object]] = dict(fetched_window_metadata(windows or {}))
+        if windows is not None and keys:
+            # A run that fetched part of its partitions: each partition's row count is what
+            # it holds now, not the few rows this run wrote into it.
+            asset = context.asset_key.to_user_string()
+            pins = slice_pins(spec, asset, context.definition_metadata)
+            pdef = context.asset_partitions_def
+            stored = stored_partition_counts(storage, spec, asset, pdef, keys, pins) or {}
+            for key, n in stored.items():
+                fetched.setdefault(key, {})["stored_rows"] = n
+        if keys is not None and len(keys) == 1:
+            meta.update(fetched.get(keys[0], {}))
+            if "stored_rows" in meta:
+                meta["dagster/row_count"] = meta["stored_rows"]
+        context.add_output_metadata(meta)
         if keys is not None and len(keys) > 1:
-            self._per_partition_counts(context, spec, keys, obj)
+            self._per_partition_counts(context, spec, keys, obj, fetched)
 
     @staticmethod
     def _per_partition_counts(
-        context: dg.OutputContext, spec: TableSpec, keys: list[str], obj: pd.DataFrame
+        context: dg.OutputContext,
+        spec: TableSpec,
+        keys: list[str],
+        obj: pd.DataFrame,
+        fetched: Mapping[str, Mapping[str, object]],
     ) -> None:
         # A single-run backfill records one materialization per partition: each carries the
-        # rows of ITS day and symbol, not the run's total (dagster/row_count plots per key).
+        # rows of ITS month and symbol, not the run's total (dagster/row_count plots per key).
         try:
             step_context = context.step_context
         except dg.DagsterInvariantViolationError:  # an OutputContext built outside a run
             return
         counts = partition_row_counts(spec, context.asset_partitions_def, keys, obj)
-        if counts is None:
-            return
-        add_partition_metadata(
-            step_context,
-            context.asset_key,
-            {k: {"dagster/row_count": n, "partition_rows": n} for k, n in counts.items()},
-            context.asset_partition_keys,
-        )
+        per_key: dict[str, dict[str, object]] = {k: dict(v) for k, v in fetched.items()}
+        for k, n in (counts or {}).items():
+            meta = per_key.setdefault(k, {})
+            meta.update({"dagster/row_count": meta.get("stored_rows", n), "partition_rows": n})
+        if per_key:
+            add_partition_metadata(
+                step_context, context.asset_key, per_key, context.asset_partition_keys
+            )
 
     @staticmethod
     def _metadata(

@@ -10,11 +10,12 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from coinwatch_assets.lib.market.grain import join_key, month_keys
 from coinwatch_assets_tests.emulators.webhook import WebhookReceiver
 from coinwatch_assets_tests.production.graphql import TERMINAL, DagsterApi
 from coinwatch_assets_tests.production.stack import (
@@ -139,12 +140,16 @@ def deployment(timescale: TimescaleCluster, artifacts_dir: Path) -> Iterator[Dep
 
 @pytest.fixture(scope="session")
 def populated(deployment: Deployment) -> Deployment:
-    """`markets` materialized, two symbols added as partitions, a days x symbols backfill done."""
+    """`markets` materialized, two symbols added as partitions, a months x symbols backfill
+    (the months holding the venue's days: from its start date to today) launched."""
     api = deployment.api
     deployment.markets_run = api.materialize("markets")
     assert deployment.wait_run(deployment.markets_run) == "SUCCESS", deployment.markets_run
     for key in CLEAN_KEYS:
         api.add_dynamic_partition("symbols", key)
-    deployment.backfill_partitions = [f"{d}|{k}" for d in deployment.days for k in CLEAN_KEYS]
+    months = month_keys(
+        date.fromisoformat(deployment.days[0]), date.fromisoformat(deployment.days[-1])
+    )
+    deployment.backfill_partitions = [join_key(m, k) for m in months for k in CLEAN_KEYS]
     deployment.backfill_id = api.launch_backfill("ohlcv", deployment.backfill_partitions)
     return deployment

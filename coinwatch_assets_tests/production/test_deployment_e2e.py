@@ -43,7 +43,8 @@ def test_backfill_sensor_schedule_pool_automation_and_failure_monitor(
     api.start_sensor("symbol_discovery_sensor")
     api.start_schedule("ohlcv_intraday_schedule")
 
-    # 1. The backfill of 3 days x 2 symbols completes through the queue and lands in TimescaleDB.
+    # 1. The backfill of the month(s) of 3 days x 2 symbols completes through the queue and
+    #    lands in TimescaleDB.
     status = d.wait_backfill()
     assert status in {"COMPLETED", "COMPLETED_SUCCESS"}, (status, d.stack.logs_summary())
     backfill_runs = api.runs(tags=[{"key": "dagster/backfill", "value": d.backfill_id}])
@@ -65,7 +66,8 @@ def test_backfill_sensor_schedule_pool_automation_and_failure_monitor(
         for key in CLEAN_KEYS:
             assert counts.get((day, key.replace("-", "/"))) == 288, (day, key, counts)
 
-    # 2. The discovery sensor ticked: it added ETH-USDT and requested its history in one run.
+    # 2. The discovery sensor ticked: it added ETH-USDT and requested its history in one run
+    #    (its history is under HISTORY_MONTHS_PER_RUN months).
     tick = wait_for(
         "a discovery sensor tick with a run",
         lambda: first_tick_with_runs(api.sensor("symbol_discovery_sensor")),

@@ -7,12 +7,37 @@ import pandas as pd
 
 from coinwatch_assets.defs.market.partitions import VenuePartitions
 from coinwatch_assets.defs.market.resources import MarketSourceResource
-from coinwatch_assets.defs.storage import SKIPPED_PARTITIONS, DatabaseResource, table_metadata
-from coinwatch_assets.lib.market.fetch_plan import fetch_windows, group_days
+from coinwatch_assets.defs.storage import (
+    FETCHED_WINDOWS,
+    SKIPPED_PARTITIONS,
+    DatabaseResource,
+    table_metadata,
+)
+from coinwatch_assets.lib.market.fetch_plan import (
+    FETCH_FROM_TAG,
+    FETCH_WINDOWS_TAG,
+    LAST_STORED,
+    OVERLAP_CANDLES,
+    decode_windows,
+    fetch_windows,
+    group_by_symbol,
+    narrow_plan,
+    partition_windows,
+)
+from coinwatch_assets.lib.market.grain import (
+    MONTH_FMT,
+    SYMBOL_DIMENSION,
+    TIME_DIMENSION,
+    clip_to_month,
+    join_key,
+)
 from coinwatch_assets.lib.market.universe import delisted_since, merge_markets
 from coinwatch_assets.lib.ohlcv_frame import empty_ohlcv
+from coinwatch_assets.lib.quality.timeframes import parse_timeframe
 from coinwatch_assets.lib.sources.history import HISTORY_SOURCE_TAG
-from coinwatch_assets.lib.symbols import key_to_symbol
+from coinwatch_assets.lib.storage.slices import Cell, Slice
+from coinwatch_assets.lib.storage.tables import table_spec
+from coinwatch_assets.lib.symbols import key_to_symbol, symbol_to_key
 from coinwatch_assets.lib.venues import Venue
 
 # When the fetch happened: the checks judge the candles closed by then, not by their own clock.
@@ -58,9 +83,50 @@ def build_markets(venue: Venue) -> dg.AssetsDefinition:
 
 def _run_keys(context: dg.AssetExecutionContext) -> list[tuple[str, str]]:
     return [
-        (key.keys_by_dimension["date"], key.keys_by_dimension["symbol"])
+        (key.keys_by_dimension[TIME_DIMENSION], key.keys_by_dimension[SYMBOL_DIMENSION])
         for key in context.partition_keys
     ]
+
+
+def _narrowed(
+    context: dg.AssetExecutionContext,
+    database: DatabaseResource,
+    plan: list[tuple[str, datetime, datetime]],
+    pins: dict[str, str],
+) -> list[tuple[str, datetime, datetime]]:
+    """The run's fetch plan cut by its tags: incremental, from a time, or hole windows."""
+    tags = context.run.tags
+    fetch_from, windows = tags.get(FETCH_FROM_TAG), tags.get(FETCH_WINDOWS_TAG)
+    if windows:
+        try:
+            return narrow_plan(plan, windows=decode_windows(windows))
+        except ValueError as exc:
+            raise dg.Failure(str(exc)) from None
+    if not fetch_from:
+        return plan
+    if fetch_from != LAST_STORED:
+        try:
+            moment = datetime.fromisoformat(fetch_from)
+            if moment.tzinfo is None:
+                raise ValueError("no UTC offset")
+        except ValueError:
+            raise dg.Failure(
+                f"run tag {FETCH_FROM_TAG}={fetch_from!r}: expected {LAST_STORED!r} or an ISO "
+                "time with a UTC offset, e.g. 2024-01-31T00:00:00+00:00"
+            ) from None
+        return narrow_plan(plan, fetch_from=moment)
+    if not plan:
+        return plan
+    # One query for every symbol of the run, bounded to the run's months (index range scan).
+    spec = table_spec("ohlcv")
+    earliest = min(start for _, start, _ in plan)
+    where = Slice("ohlcv", "ts", (Cell(start=earliest),)).pinned(pins)
+    latest = {
+        symbol_to_key(str(s)): t.to_pydatetime()
+        for s, t in database.storage().last_times(spec, where, "symbol").items()
+    }
+    step = parse_timeframe(pins["timeframe"]).to_pytimedelta()
+    return narrow_plan(plan, latest=latest, overlap=step * OVERLAP_CANDLES)
 
 
 def build_ohlcv(
@@ -73,7 +139,7 @@ def build_ohlcv(
         key_prefix=venue.key_prefix(),
         group_name=venue.group,
         partitions_def=partitions.ohlcv,
-        # One run fetches many days of a symbol with one paginated loop (see README, Backfills).
+        # One run fetches many months of a symbol with one paginated loop (see README, Backfills).
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=venue.pool,
         metadata=table_metadata("ohlcv", exchange=venue.exchange_label, timeframe=venue.timeframe),
@@ -82,7 +148,7 @@ def build_ohlcv(
         kinds={"python", "sql"},
     )
     def ohlcv(context: dg.AssetExecutionContext) -> pd.DataFrame:
-        """Closed OHLCV candles per UTC day and symbol (today's partition: up to now)."""
+        """Closed OHLCV candles per UTC month and symbol (the current month: up to now)."""
         market_source: MarketSourceResource = getattr(context.resources, source_key)
         database: DatabaseResource = context.resources.database
         # The timeframe pins the slice in the definition metadata: it shapes the definition.
@@ -91,19 +157,26 @@ def build_ohlcv(
         source = market_source.build(context.run.tags.get(HISTORY_SOURCE_TAG))
         now = datetime.now(UTC)
         delisted = delisted_since(database.read("markets"), source.exchange_id)
-        days_by_symbol = group_days(_run_keys(context))
-        frames, rows_by_key, skipped = [], {}, []
-        for symbol_key, start, end in fetch_windows(days_by_symbol, now):
+        run_keys = _run_keys(context)
+        months_by_symbol = group_by_symbol(run_keys)
+        since = datetime.combine(venue.start_date, datetime.min.time(), UTC)
+        pins = {"exchange": venue.exchange_label, "timeframe": timeframe}
+        plan = _narrowed(context, database, fetch_windows(months_by_symbol, now, since), pins)
+        frames, rows_by_key, skipped, fetched = [], {}, [], []
+        for symbol_key, start, end in plan:
             symbol = key_to_symbol(symbol_key)
             gone = delisted.get(symbol)
             cut = datetime.combine(gone, datetime.min.time(), UTC) if gone else None
             if cut is not None and end > cut:
-                # History stays; days from the delisting on have nothing to fetch (live
-                # exchanges answer "bad symbol") and are not written at all.
+                # History stays; months from the delisting's month on are fetched up to the
+                # delisting (live exchanges answer "bad symbol" after it), later ones not at all.
                 skipped += [
-                    f"{d}|{symbol_key}" for d in days_by_symbol[symbol_key] if d >= f"{gone}"
+                    join_key(m, symbol_key)
+                    for m in months_by_symbol[symbol_key]
+                    if clip_to_month(m, max(start, cut), end) is not None
+                    and clip_to_month(m, start, min(end, cut)) is None
                 ]
-                context.log.info(f"{symbol}: delisted on {gone}, days from then on not fetched")
+                context.log.info(f"{symbol}: delisted on {gone}, nothing fetched from then on")
                 if start >= cut:
                     continue
                 end = cut
@@ -112,9 +185,11 @@ def build_ohlcv(
                 f"{symbol} [{start:%Y-%m-%d %H:%M}, {end:%Y-%m-%d %H:%M}): {len(frame)}"
             )
             frames.append(frame)
-            for day, count in frame.groupby(frame["ts"].dt.strftime("%Y-%m-%d")).size().items():
-                rows_by_key[f"{day}|{symbol_key}"] = int(count)
-        keys = [f"{day}|{sym}" for day, sym in _run_keys(context)]
+            fetched.append((symbol_key, start, end))
+            for month, count in frame.groupby(frame["ts"].dt.strftime(MONTH_FMT)).size().items():
+                key = join_key(month, symbol_key)
+                rows_by_key[key] = rows_by_key.get(key, 0) + int(count)
+        keys = [join_key(month, sym) for month, sym in run_keys]
         skipped = sorted(set(skipped))
         empty = [k for k in keys if k not in rows_by_key and k not in skipped]
         context.add_output_metadata(
@@ -124,13 +199,16 @@ def build_ohlcv(
                 "fetches": len(frames),
                 FETCHED_AT: now.isoformat(),
                 # Empty answers are recorded, not errors: an exchange can have no trades.
-                # Stored candles of such a day are kept (see candles_not_returned).
+                # Stored candles of such a month are kept (see candles_not_returned).
                 "empty_partitions": len(empty),
                 "empty_partition_keys": ", ".join(empty[:50]),
                 SKIPPED_PARTITIONS: dg.MetadataValue.json(skipped),
                 **(stats.as_metadata() if (stats := getattr(source, "stats", None)) else {}),
             }
         )
-        return pd.concat(frames, ignore_index=True) if frames else empty_ohlcv()
+        out = pd.concat(frames, ignore_index=True) if frames else empty_ohlcv()
+        # The run owns what it fetched, not its partitions' whole months (see storage.py).
+        out.attrs[FETCHED_WINDOWS] = partition_windows(fetched, run_keys)
+        return out
 
     return ohlcv

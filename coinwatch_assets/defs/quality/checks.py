@@ -1,4 +1,5 @@
-"""Partitioned asset checks on `ohlcv`: holes, integrity rules and price jumps, per UTC day.
+"""Partitioned asset checks on `ohlcv`: holes, integrity rules and price jumps, per UTC month
+(judged day by day: the days the run fetched; the registry's verdict for the others).
 
 One step evaluates all three checks for every partition key of the run and records one
 evaluation PER KEY (also in single-run backfills, where Dagster itself would record a
@@ -34,7 +35,10 @@ def check_specs(ohlcv: dg.AssetsDefinition) -> list[dg.AssetCheckSpec]:
             asset=ohlcv.key,
             partitions_def=pdef,
             blocking=True,
-            description="Every closed candle of the day is stored; holes are listed in ohlcv_gaps.",
+            description=(
+                "Every closed candle of the month is stored; holes are listed per day in "
+                "ohlcv_gaps."
+            ),
         ),
         dg.AssetCheckSpec(
             INTEGRITY,
@@ -89,7 +93,7 @@ def build_quality_checks(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.AssetCh
         database: DatabaseResource,
         quality_policy: QualityPolicyResource,
     ) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
-        """Holes, integrity and price jumps of every (day, symbol) of the run; holes to gaps."""
+        """Holes, integrity and price jumps of every (month, symbol) of the run; holes to gaps."""
         yield from _run_checks(context, database, quality_policy, specs, pdef, exchange, timeframe)
 
     return ohlcv_quality_checks
@@ -112,7 +116,7 @@ def _run_checks(
     for spec in specs:
         # The check outputs downstream steps wait on (blocking checks gate them).
         yield dg.Output(None, output_name=spec.get_python_identifier())
-    # Evaluations carry their partition key, so a range run records a result per day; a
+    # Evaluations carry their partition key, so a range run records a result per month; a
     # failed blocking ERROR evaluation fails this step after all of them are recorded.
     yield from evaluations
     # Fail with the partitions and their holes instead of Dagster's bare stack trace.

@@ -7,128 +7,52 @@ materialization, and the holes written into `ohlcv_gaps`.
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import dagster as dg
 import pandas as pd
 
-from coinwatch_assets.defs.market.partitions import split_key
+from coinwatch_assets.defs.quality.evaluations import (
+    INTEGRITY,
+    NO_GAPS,
+    PRICE_JUMPS,
+    gaps_evaluation,
+    integrity_evaluation,
+    jumps_evaluation,
+)
 from coinwatch_assets.defs.quality.reporting import with_gaps_query
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.quality.targets import materialization_targets, with_target
-from coinwatch_assets.defs.storage import DatabaseResource, partition_slice
+from coinwatch_assets.defs.storage import (
+    FETCHED_FROM,
+    FETCHED_TO,
+    DatabaseResource,
+    partition_slice,
+)
+from coinwatch_assets.lib.market.grain import month_window, split_key
 from coinwatch_assets.lib.market.universe import delisted_since
+from coinwatch_assets.lib.quality.month import (
+    MonthFindings,
+    day_spans,
+    day_window,
+    judged_days,
+    kept_days,
+    split_gaps_by_day,
+)
 from coinwatch_assets.lib.quality.registry import (
     GapPolicy,
     empty_registry,
-    gap_severity,
-    holes_markdown,
-    holes_summary,
     merge_holes,
 )
 from coinwatch_assets.lib.quality.window import (
-    WindowFindings,
     evaluate_window,
-    examples,
-    rules_metadata,
 )
 from coinwatch_assets.lib.storage.slices import Cell, Slice
-from coinwatch_assets.lib.storage.tables import table_spec
+from coinwatch_assets.lib.storage.tables import TableSpec, table_spec
 from coinwatch_assets.lib.symbols import key_to_symbol
 
-NO_GAPS = "ohlcv_no_gaps"
-INTEGRITY = "ohlcv_integrity"
-PRICE_JUMPS = "ohlcv_price_jumps"
-
-
-SEVERITY = {"error": dg.AssetCheckSeverity.ERROR, "warn": dg.AssetCheckSeverity.WARN}
-
-
-def day_window(day: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    start = pd.Timestamp(day, tz="UTC")
-    return start, start + pd.Timedelta(days=1)
-
-
-def gaps_evaluation(
-    asset_key: dg.AssetKey,
-    key: str,
-    findings: WindowFindings,
-    rows: pd.DataFrame,
-    *,
-    status: str | None = None,
-    as_of: pd.Timestamp | None = None,
-) -> dg.AssetCheckEvaluation:
-    """The `ohlcv_no_gaps` result of one partition from its registry rows."""
-    holes = holes_summary(rows)
-    severity = gap_severity(rows)
-    report = findings.gaps
-    meta: dict[str, object] = {
-        "candles": findings.candles,
-        "expected": report.expected if report else 0,
-        "missing": int(rows["missing_candles"].sum()) if len(rows) else 0,
-        "holes": len(holes),
-        "holes_table": dg.MetadataValue.md(holes_markdown(holes)),
-        "holes_json": dg.MetadataValue.json(holes),
-        "suspected_outages": len(findings.outages),
-    }
-    if status is not None:
-        meta["listing_status"] = status
-    if as_of is not None:
-        meta["judged_as_of"] = as_of.isoformat()
-    if findings.candles == 0 and not holes:
-        meta["empty_partition"] = f"no candle stored: {status or 'nothing expected yet'}"
-    if findings.grid_error:
-        meta["grid_error"] = findings.grid_error
-    return dg.AssetCheckEvaluation(
-        asset_key=asset_key,
-        check_name=NO_GAPS,
-        passed=severity is None,
-        severity=SEVERITY.get(severity or "error"),
-        partition=key,
-        blocking=True,
-        metadata=meta,
-        description=(
-            f"{len(holes)} hole(s): " + ", ".join(sorted({h["reason"] for h in holes}))
-            if holes
-            else "no holes"
-        ),
-    )
-
-
-def integrity_evaluation(
-    asset_key: dg.AssetKey, key: str, findings: WindowFindings
-) -> dg.AssetCheckEvaluation:
-    broken = findings.broken_rules
-    return dg.AssetCheckEvaluation(
-        asset_key=asset_key,
-        check_name=INTEGRITY,
-        passed=not broken,
-        severity=dg.AssetCheckSeverity.ERROR,
-        partition=key,
-        blocking=True,
-        metadata=rules_metadata(broken),
-        description="broken: " + ", ".join(broken) if broken else "all rules hold",
-    )
-
-
-def jumps_evaluation(
-    asset_key: dg.AssetKey, key: str, findings: WindowFindings, threshold: float
-) -> dg.AssetCheckEvaluation:
-    jumps = findings.jumps if findings.jumps is not None else pd.DataFrame()
-    meta: dict[str, object] = {"jumps": len(jumps), "threshold": threshold}
-    if len(jumps):
-        meta["examples"] = examples(jumps, ("prev_close", "move"))
-        meta["largest_move"] = float(jumps["move"].abs().max())
-    return dg.AssetCheckEvaluation(
-        asset_key=asset_key,
-        check_name=PRICE_JUMPS,
-        passed=not len(jumps),
-        severity=dg.AssetCheckSeverity.WARN,
-        partition=key,
-        blocking=False,
-        metadata=meta,
-    )
+__all__ = ["INTEGRITY", "NO_GAPS", "PRICE_JUMPS", "Judge", "day_window", "gaps_key"]
 
 
 def listing_window(
@@ -156,74 +80,129 @@ def listing_window(
     return start, end, None
 
 
+@dataclass(frozen=True)
+class Series:
+    """Who a partition's candles are: venue, timeframe, listing facts, judging settings."""
+
+    exchange: str
+    timeframe: str
+    now: pd.Timestamp
+    policy: GapPolicy
+    jump_threshold: float
+    first_candle: dict[str, pd.Timestamp] = field(default_factory=dict)
+    delisted: dict[str, date] = field(default_factory=dict)
+
+
 def evaluate_partitions(
     asset_key: dg.AssetKey,
-    keys: list[str],
+    days: dict[str, list[date]],
     candles: pd.DataFrame,
     previous: pd.DataFrame,
-    *,
-    exchange: str,
-    timeframe: str,
-    now: pd.Timestamp,
-    policy: GapPolicy,
-    jump_threshold: float,
-    fetched_at: dict[str, pd.Timestamp] | None = None,
-    first_candle: dict[str, pd.Timestamp] | None = None,
-    delisted: dict[str, date] | None = None,
+    series: Series,
+    as_of: dict[str, pd.Timestamp] | None = None,
 ) -> tuple[pd.DataFrame, list[dg.AssetCheckEvaluation]]:
-    """New registry rows of all `keys` and three evaluations per key.
+    """The registry rows of each month key after judging its `days`, and three evaluations.
 
-    Each key is judged as of its fetch (`fetched_at`, else `now`): a candle that closed after
+    Each day is judged as of its key's fetch (`as_of`, else `now`): a candle that closed after
     the fetch is not missing. A day with no candle between the symbol's first stored candle
-    and its delisting is a full-day hole.
+    and its delisting is a full-day hole. A key's gap verdict covers its whole month: the
+    registry rows of days not judged now (`previous`) count as they stand.
     """
-    candles = candles[candles["timeframe"] == timeframe]
+    candles = candles[candles["timeframe"] == series.timeframe].sort_values(["symbol", "ts"])
     by_symbol = dict(tuple(candles.groupby("symbol", sort=False)))
     old_by_symbol = dict(tuple(previous.groupby("symbol", sort=False)))
     registry, evaluations = [], []
-    for key in keys:
-        day_key, symbol_key = split_key(key)
+    for key, key_days in days.items():
+        month, symbol_key = split_key(key)
         symbol = key_to_symbol(symbol_key)
-        start, end = day_window(day_key)
-        as_of = (fetched_at or {}).get(key, now)
-        series = by_symbol.get(symbol, candles.iloc[:0])
-        day = series[(series["ts"] >= start) & (series["ts"] < end)]
-        lo, hi, status = listing_window(
-            start, end, day, (first_candle or {}).get(symbol), (delisted or {}).get(symbol)
-        )
-        findings = evaluate_window(
-            day, timeframe, lo, hi, as_of, jump_threshold=jump_threshold, expect=hi > lo
-        )
+        moment = (as_of or {}).get(key, series.now)
+        rows_of = by_symbol.get(symbol, candles.iloc[:0])
         old = old_by_symbol.get(symbol, previous.iloc[:0])
-        old = old[(old["gap_start"] >= start) & (old["gap_start"] < end)]
-        gaps = findings.gaps.gaps if findings.gaps else ()
-        open_end = findings.gaps.last_expected if findings.gaps and end > as_of else None
-        rows = merge_holes(
-            old,
-            gaps,
-            exchange=exchange,
-            symbol=symbol,
-            timeframe=timeframe,
-            now=now,
-            open_end=open_end,
-            policy=policy,
-        )
-        registry.append(rows)
+        lo_month, hi_month = (pd.Timestamp(t) for t in month_window(month))
+        old = old[(old["gap_start"] >= lo_month) & (old["gap_start"] < hi_month)]
+        findings, judged_rows = MonthFindings(), [old.iloc[:0]]
+        judged = pd.Series(False, index=old.index)
+        ts = rows_of["ts"]
+        for span in day_spans(key_days):
+            start, end = day_window(span[0])[0], day_window(span[-1])[1]
+            candles_of_span = rows_of.iloc[ts.searchsorted(start) : ts.searchsorted(end)]
+            lo, hi, status = listing_window(
+                start,
+                end,
+                candles_of_span,
+                series.first_candle.get(symbol),
+                series.delisted.get(symbol),
+            )
+            window = evaluate_window(
+                candles_of_span,
+                series.timeframe,
+                lo,
+                hi,
+                moment,
+                jump_threshold=series.jump_threshold,
+                expect=hi > lo,
+            )
+            in_span = (old["gap_start"] >= start) & (old["gap_start"] < end)
+            judged |= in_span
+            gaps = split_gaps_by_day(window.gaps.gaps, series.timeframe) if window.gaps else ()
+            open_end = window.gaps.last_expected if window.gaps and end > moment else None
+            rows = merge_holes(
+                old[in_span],
+                gaps,
+                exchange=series.exchange,
+                symbol=symbol,
+                timeframe=series.timeframe,
+                now=series.now,
+                open_end=open_end,
+                policy=series.policy,
+            )
+            findings.add_span(span, window, rows, status, series.timeframe)
+            judged_rows.append(rows)
+        kept = old[~judged]
+        findings.days += kept_days(kept)
+        new_rows = [r for r in judged_rows if len(r)]
+        fresh = pd.concat(new_rows, ignore_index=True) if new_rows else empty_registry()
+        month_rows = pd.concat([r for r in (kept, fresh) if len(r)] or [fresh], ignore_index=True)
+        registry.append(month_rows)
         evaluations += [
-            gaps_evaluation(asset_key, key, findings, rows, status=status, as_of=as_of),
+            gaps_evaluation(asset_key, key, findings, month_rows, as_of=moment),
             integrity_evaluation(asset_key, key, findings),
-            jumps_evaluation(asset_key, key, findings, jump_threshold),
+            jumps_evaluation(asset_key, key, findings, series.jump_threshold),
         ]
     frames = [r for r in registry if len(r)]
     return (pd.concat(frames, ignore_index=True) if frames else empty_registry()), evaluations
 
 
-def _fetch_times(
+def _fetch_meta(
     instance: dg.DagsterInstance, asset_key: dg.AssetKey, keys: list[str]
-) -> tuple[dict, dict]:
-    raw: dict[str, str] = {}
+) -> tuple[dict, dict[str, pd.Timestamp], dict[str, tuple[pd.Timestamp, pd.Timestamp]]]:
+    """Each key's latest materialization, its fetch time and the span it fetched (if stated)."""
+    raw: dict[str, dict[str, str]] = {}
     targets = materialization_targets(instance, asset_key, keys, raw)
-    return targets, {k: pd.Timestamp(v).tz_convert("UTC") for k, v in raw.items()}
+    at = {
+        k: pd.Timestamp(v["fetched_at"]).tz_convert("UTC")
+        for k, v in raw.items()
+        if "fetched_at" in v
+    }
+    spans = {
+        k: (pd.Timestamp(v[FETCHED_FROM]), pd.Timestamp(v[FETCHED_TO]))
+        for k, v in raw.items()
+        if FETCHED_FROM in v and FETCHED_TO in v
+    }
+    return targets, at, spans
+
+
+def days_slice(
+    spec: TableSpec, pdef: dg.PartitionsDefinition, days: dict[str, list[date]], pins: dict
+) -> Slice:
+    """The rows of `spec` on the given days of each key (days of a key are contiguous)."""
+    windows = {
+        key: [(day_window(d[0])[0].to_pydatetime(), day_window(d[-1])[1].to_pydatetime())]
+        if d
+        else []
+        for key, d in days.items()
+    }
+    return partition_slice(spec, spec.name, pdef, list(days), windows).pinned(pins)
 
 
 @dataclass(frozen=True)
@@ -246,44 +225,58 @@ class Judge:
         keys: list[str],
         log: logging.Logger | dg.DagsterLogManager,
         amend: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+        days: dict[str, list[date]] | None = None,
     ) -> tuple[list[dg.AssetCheckEvaluation], dg.AssetObservation]:
-        """The evaluations of `keys`, and an observation of the venue's `ohlcv_gaps` node."""
+        """The evaluations of `keys`, and an observation of the venue's `ohlcv_gaps` node.
+
+        Judged days: `days` when given, else the days each key's latest fetch touched (the
+        whole month when it states no span). Other days keep their registry rows.
+        """
         exchange, timeframe, pdef = self.exchange, self.timeframe, self.pdef
         candles_spec, gaps_spec = table_spec("ohlcv"), table_spec("ohlcv_gaps")
         pins = {"exchange": exchange, "timeframe": timeframe}
         storage = database.storage()
-        candles_where = partition_slice(candles_spec, "ohlcv", pdef, keys).pinned(pins)
-        candles = storage.read(candles_spec, candles_where)
+        now = pd.Timestamp.now(tz="UTC")
+        targets, fetched_at, spans = _fetch_meta(instance, self.asset_key, keys)
+        if days is None:
+            days = {
+                k: judged_days(split_key(k)[0], spans.get(k), fetched_at.get(k, now)) for k in keys
+            }
+        candles = storage.read(candles_spec, days_slice(candles_spec, pdef, days, pins))
+        # The registry rows of the whole months: the verdict of days not judged now.
         where = partition_slice(gaps_spec, "ohlcv_gaps", pdef, keys).pinned(pins)
         previous = storage.read(gaps_spec, where)
         if amend is not None:
             previous = amend(previous)
-        symbols = sorted({key_to_symbol(k.split("|", 1)[1]) for k in keys})
+        symbols = sorted({key_to_symbol(split_key(k)[1]) for k in keys})
         listed = Slice("ohlcv", "ts", tuple(Cell(equals=(("symbol", s),)) for s in symbols))
-        targets, fetched_at = _fetch_times(instance, self.asset_key, keys)
-        registry, evaluations = evaluate_partitions(
-            self.asset_key,
-            keys,
-            candles,
-            previous,
+        series = Series(
             exchange=exchange,
             timeframe=timeframe,
-            now=pd.Timestamp.now(tz="UTC"),
+            now=now,
             policy=quality_policy.gap_policy(),
             jump_threshold=quality_policy.jump_threshold,
-            fetched_at=fetched_at,
             first_candle=storage.first_times(candles_spec, listed.pinned(pins), "symbol"),
             delisted=delisted_since(database.read("markets"), exchange),
         )
-        # One transaction replaces the registry rows of every key of the run: re-runs never
-        # duplicate holes, and `attempts` (and accepted holes' notes) carry over.
+        registry, evaluations = evaluate_partitions(
+            self.asset_key, days, candles, previous, series, fetched_at
+        )
+        # One transaction replaces the registry rows of every month of the run (rows of days
+        # not judged now are written back as they were): re-runs never duplicate holes, and
+        # `attempts` (and accepted holes' notes) carry over.
         result = storage.write(gaps_spec, registry, where)
-        log.info(f"ohlcv_gaps: {result.rows_written} hole(s) for {len(keys)} partition(s)")
+        judged = sum(len(d) for d in days.values())
+        log.info(
+            f"ohlcv_gaps: {result.rows_written} hole(s) in {len(keys)} partition(s), "
+            f"{judged} day(s) judged"
+        )
         reasons = registry["reason"].value_counts().to_dict() if len(registry) else {}
         observation = dg.AssetObservation(
             asset_key=gaps_key(self.asset_key),
             metadata={
                 "partitions_judged": len(keys),
+                "days_judged": judged,
                 "holes": result.rows_written,
                 **{f"holes_{reason}": int(n) for reason, n in sorted(reasons.items())},
             },

@@ -1,8 +1,9 @@
-"""The gap repair sensor: re-fetch partitions with unexplained holes, a bounded number of times.
+"""The gap repair sensor: re-fetch unexplained holes, a bounded number of times.
 
 The registry (`ohlcv_gaps`) is the source of truth: rows with reason `missed` are holes whose
-check failed. Each repair is a run of `ohlcv` (with its checks) for that one partition, with a
-run key naming the attempt; repairs back off exponentially from the hole's first sighting.
+check failed. Each repair is a run of `ohlcv` (with its checks) for that one month partition
+that fetches only the hole windows (FETCH_WINDOWS_TAG), with a run key naming the attempt;
+repairs back off exponentially from the hole's first sighting.
 After `max_repairs` the holes are recorded as `confirmed` and the sensor records a WARN
 evaluation of `ohlcv_no_gaps` for the partition itself (no run needed), so no loop follows.
 """
@@ -15,6 +16,8 @@ from coinwatch_assets.defs.quality.checks import NO_GAPS, check_keys
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.quality.targets import materialization_targets
 from coinwatch_assets.defs.storage import DatabaseResource, partition_slice
+from coinwatch_assets.lib.market.fetch_plan import FETCH_WINDOWS_TAG, encode_windows
+from coinwatch_assets.lib.market.grain import join_key
 from coinwatch_assets.lib.quality.queries import gaps_with_reason
 from coinwatch_assets.lib.quality.registry import (
     MISSED,
@@ -80,7 +83,7 @@ def build_gap_repair_sensor(
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
         target=[ohlcv],
-        description="Re-fetches partitions with unexplained holes (backoff, at most max_repairs).",
+        description="Re-fetches unexplained holes' windows (backoff, at most max_repairs).",
     )
     def gap_repair_sensor(
         context: dg.SensorEvaluationContext,
@@ -95,11 +98,11 @@ def build_gap_repair_sensor(
         plan = plan_repairs(missed, pd.Timestamp.now(tz="UTC"), policy)
         symbols = set(context.instance.get_dynamic_partitions(partitions.symbols.name))
         events = []
-        for day, symbol in plan.confirm:
+        for month, symbol in plan.confirm:
             evaluation = confirm_partition(
                 context.instance,
                 database,
-                f"{day}|{symbol_to_key(symbol)}",
+                join_key(month, symbol_to_key(symbol)),
                 policy,
                 venue=venue,
                 ohlcv=ohlcv,
@@ -108,7 +111,7 @@ def build_gap_repair_sensor(
                 events.append(evaluation)
         requests = []
         for repair in plan.requests:
-            key = f"{repair.day}|{symbol_to_key(repair.symbol)}"
+            key = join_key(repair.month, symbol_to_key(repair.symbol))
             if symbol_to_key(repair.symbol) not in symbols:
                 context.log.info(f"{key}: symbol is no longer a partition, not repaired")
                 continue
@@ -118,10 +121,14 @@ def build_gap_repair_sensor(
                     partition_key=key,
                     asset_selection=[ohlcv.key],
                     asset_check_keys=check_keys(ohlcv.key),
-                    # a re-fetch through REST: the archive file may be the one with holes
+                    # a re-fetch of the hole windows through REST: the archive file may be the
+                    # one with holes
                     tags={
                         REPAIR_ATTEMPT_TAG: str(repair.attempt),
                         HISTORY_SOURCE_TAG: HISTORY_REST,
+                        FETCH_WINDOWS_TAG: encode_windows(
+                            [(lo.to_pydatetime(), hi.to_pydatetime()) for lo, hi in repair.windows]
+                        ),
                     },
                 )
             )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from coinwatch_assets.lib.market.grain import split_key
 from coinwatch_assets.lib.monitor.failures import check_failure_message
 from coinwatch_assets.lib.quality.gap_query import gaps_query
 from coinwatch_assets.lib.symbols import key_to_symbol
@@ -66,8 +67,8 @@ def with_gaps_query(
     """A gap-check evaluation with the SQL listing its `ohlcv_gaps` rows in its metadata."""
     if "holes_json" not in evaluation.metadata or not evaluation.partition:
         return evaluation
-    day, symbol_key = evaluation.partition.split("|", 1)
-    query = gaps_query(exchange, key_to_symbol(symbol_key), timeframe, day)
+    month, symbol_key = split_key(evaluation.partition)
+    query = gaps_query(exchange, key_to_symbol(symbol_key), timeframe, month)
     return dg.AssetCheckEvaluation(
         asset_key=evaluation.asset_key,
         check_name=evaluation.check_name,

@@ -10,17 +10,22 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData as Target,
 )
 
+from coinwatch_assets.defs.storage import FETCHED_FROM, FETCHED_TO
+
+# Materialization metadata the checks judge a partition by: the fetch's time and span.
+FETCH_FIELDS = ("fetched_at", FETCHED_FROM, FETCHED_TO)
+
 
 def materialization_targets(
     instance: dg.DagsterInstance,
     asset_key: dg.AssetKey,
     keys: list[str],
-    fetched_at: dict[str, str] | None = None,
+    fetch_meta: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Target]:
     """{partition key: its latest materialization of `asset_key`}, for keys that have one.
 
-    `fetched_at`, when given, is filled with each materialization's `fetched_at` metadata:
-    the moment its candles were fetched.
+    `fetch_meta`, when given, is filled with each materialization's fetch metadata
+    (`FETCH_FIELDS`): when its candles were fetched and which span of the partition.
     """
     targets: dict[str, Target] = {}
 
@@ -32,8 +37,10 @@ def materialization_targets(
                     run_id=record.run_id, storage_id=record.storage_id, timestamp=record.timestamp
                 )
                 meta = record.asset_materialization.metadata if record.asset_materialization else {}
-                if fetched_at is not None and "fetched_at" in meta:
-                    fetched_at[record.partition_key] = str(meta["fetched_at"].value)
+                if fetch_meta is not None:
+                    fetch_meta[record.partition_key] = {
+                        f: str(meta[f].value) for f in FETCH_FIELDS if f in meta
+                    }
 
     # Right after a run the newest len(keys) materializations are that run's, one per key.
     fetch(keys, len(keys))

@@ -1,9 +1,10 @@
-"""The look-back window of a day's indicators and the holes in it nobody explained.
+"""The look-back window of indicators and the holes in it nobody explained.
 
-Plain Python (no Dagster). A day's indicators are computed over the candles of its look-back
-days and the day itself; a hole there (a missing candle on the timeframe grid between the
-first candle of the window and the day's end) changes the values unless it is a known fact
-of the market: a registry row (`ohlcv_gaps`) with a reason in `EXPLAINED` covering it.
+Plain Python (no Dagster). The indicators of some days are computed over the candles of
+their look-back days and the days themselves; a hole there (a missing candle on the timeframe
+grid between the first candle of the window and the last day's end) changes the values
+unless it is a known fact of the market: a registry row (`ohlcv_gaps`) with a reason in
+`EXPLAINED` covering it.
 """
 
 from __future__ import annotations
@@ -17,11 +18,21 @@ from coinwatch_assets.lib.quality.timeframes import parse_timeframe
 UNREGISTERED = "unregistered"
 
 
-def lookback_window(day: str | pd.Timestamp, days: int) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """[start, end) of a UTC day's candles and its `days` look-back days."""
-    start = pd.Timestamp(day)
-    start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
-    return start - pd.Timedelta(days=days), start + pd.Timedelta(days=1)
+def lookback_window(
+    day: str | pd.Timestamp, days: int, end: str | pd.Timestamp | None = None
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[start, end) of the candles from `days` look-back days before UTC `day` up to `end`.
+
+    `end`: the end of the days computed (default: the end of `day`).
+    """
+    start = _utc(day)
+    stop = start + pd.Timedelta(days=1) if end is None else _utc(end)
+    return start - pd.Timedelta(days=days), stop
+
+
+def _utc(value: str | pd.Timestamp) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _covered(rows: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, step) -> int:

@@ -4,17 +4,16 @@ Shown in the `ohlcv_no_gaps` check metadata, so a failed check links to its rows
 partition keys and settings (never user input) and are quoted as SQL string literals.
 """
 
-from datetime import date, timedelta
+from coinwatch_assets.lib.market.grain import month_window
 
 
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def gaps_query(exchange: str, symbol: str, timeframe: str, day: str) -> str:
-    """SELECT of the registry rows of (exchange, symbol, timeframe) on UTC day `day`."""
-    start = date.fromisoformat(day)
-    end = start + timedelta(days=1)
+def gaps_query(exchange: str, symbol: str, timeframe: str, month: str) -> str:
+    """SELECT of the registry rows of (exchange, symbol, timeframe) in UTC month `month`."""
+    start, end = (f"{t:%Y-%m-%d}" for t in month_window(month))
     return (
         "SELECT gap_start, gap_end, missing_candles, reason, attempts, detected_at\n"
         "FROM ohlcv_gaps\n"

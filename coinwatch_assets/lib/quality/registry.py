@@ -18,12 +18,14 @@ different one). Holes that a fetch no longer sees are dropped.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pandas as pd
 
+from coinwatch_assets.lib.market.grain import month_key
 from coinwatch_assets.lib.quality.gaps import Gap
 from coinwatch_assets.lib.quality.timeframes import parse_timeframe
 
@@ -173,19 +175,21 @@ def gap_severity(rows: pd.DataFrame) -> str | None:
 
 @dataclass(frozen=True)
 class RepairRequest:
-    """Re-fetch the partition (day, symbol) as repair number `attempt` (1-based)."""
+    """Re-fetch the holes (`windows`) of partition (month, symbol) as repair `attempt`."""
 
-    day: str
+    month: str
     symbol: str
     attempt: int
     detected_at: pd.Timestamp
+    # [start, end) of each due hole: from its first missing candle to the candle after it.
+    windows: tuple[tuple[pd.Timestamp, pd.Timestamp], ...] = ()
 
     @property
     def run_key(self) -> str:
         # The attempt number and the hole's first sighting make each repair request unique:
         # a tick before the run has happened asks again with the same key (deduplicated).
         seen = f"{self.detected_at:%Y%m%dT%H%M%S}"
-        return f"gap-repair-{self.day}-{self.symbol}-attempt{self.attempt}-{seen}"
+        return f"gap-repair-{self.month}-{self.symbol}-attempt{self.attempt}-{seen}"
 
 
 @dataclass(frozen=True)
@@ -193,12 +197,17 @@ class RepairPlan:
     """What the repair sensor does on one tick."""
 
     requests: list[RepairRequest]
-    confirm: list[tuple[str, str]]  # (day, symbol) partitions with exhausted holes
+    confirm: list[tuple[str, str]]  # (month, symbol) partitions with exhausted holes
     waiting: int  # partitions whose next repair is not due yet
 
 
 def _partition_of(row: object) -> tuple[str, str]:
-    return (f"{pd.Timestamp(row.gap_start):%Y-%m-%d}", str(row.symbol))
+    return (month_key(pd.Timestamp(row.gap_start)), str(row.symbol))
+
+
+def _hole_window(row: object) -> tuple[pd.Timestamp, pd.Timestamp]:
+    end = pd.Timestamp(row.gap_end) + parse_timeframe(str(row.timeframe))
+    return pd.Timestamp(row.gap_start), end
 
 
 def plan_repairs(missed: pd.DataFrame, now: pd.Timestamp, policy: GapPolicy) -> RepairPlan:
@@ -208,6 +217,7 @@ def plan_repairs(missed: pd.DataFrame, now: pd.Timestamp, policy: GapPolicy) -> 
     `attempts` fetches has had `attempts - 1` repairs; after `max_repairs` it is confirmed.
     """
     requests: dict[tuple[str, str], RepairRequest] = {}
+    windows: dict[tuple[str, str], list[tuple[pd.Timestamp, pd.Timestamp]]] = defaultdict(list)
     confirm: set[tuple[str, str]] = set()
     waiting: set[tuple[str, str]] = set()
     for row in missed[missed["reason"] == MISSED].itertuples(index=False):
@@ -221,11 +231,15 @@ def plan_repairs(missed: pd.DataFrame, now: pd.Timestamp, policy: GapPolicy) -> 
             waiting.add(key)
             continue
         request = RepairRequest(key[0], key[1], repairs_done + 1, detected)
-        # One run repairs every hole of the partition: name it after its least-tried hole.
+        # One run repairs every due hole of the partition (only their windows are fetched):
+        # name it after its least-tried hole.
+        windows[key].append(_hole_window(row))
         if key not in requests or request.attempt < requests[key].attempt:
             requests[key] = request
     return RepairPlan(
-        requests=[requests[k] for k in sorted(requests)],
+        requests=[
+            replace(requests[k], windows=tuple(sorted(windows[k]))) for k in sorted(requests)
+        ],
         confirm=sorted(confirm),
         waiting=len(waiting - set(requests)),
     )

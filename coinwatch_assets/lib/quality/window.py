@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from coinwatch_assets.lib.quality.errors import CandleSeriesError
@@ -34,6 +35,8 @@ class WindowFindings:
     jumps: pd.DataFrame | None = None
     outages: list[SuspectedOutage] = field(default_factory=list)
     grid_error: str | None = None
+    # The candles' open times (epoch ms, sorted), for per-day counts of a multi-day window.
+    candle_ms: np.ndarray | None = None
 
 
 def evaluate_window(
@@ -69,6 +72,7 @@ def evaluate_window(
         jumps=find_price_jumps(frame, threshold=jump_threshold),
         outages=find_suspected_outages(frame) if len(frame) else [],
         grid_error=grid_error,
+        candle_ms=frame["ts"].to_numpy(dtype="datetime64[ms]").astype(np.int64),
     )
 
 

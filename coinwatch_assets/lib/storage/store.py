@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import psycopg
@@ -208,16 +209,28 @@ class Storage:
 
     def first_times(self, spec: TableSpec, where: Slice, by: str) -> dict[object, pd.Timestamp]:
         """{value of column `by`: earliest time stored} within slice `where`."""
+        rows = self._grouped(spec, where, by, sa.func.min)
+        return {key: _utc_timestamp(value) for key, value in rows}
+
+    def last_times(self, spec: TableSpec, where: Slice, by: str) -> dict[object, pd.Timestamp]:
+        """{value of column `by`: latest time stored} within slice `where` (one query)."""
+        rows = self._grouped(spec, where, by, sa.func.max)
+        return {key: _utc_timestamp(value) for key, value in rows}
+
+    def row_counts(self, spec: TableSpec, where: Slice, by: str) -> dict[object, int]:
+        """{value of column `by`: rows stored} within slice `where` (one query)."""
+        return {key: int(n) for key, n in self._grouped(spec, where, by, sa.func.count)}
+
+    def _grouped(self, spec: TableSpec, where: Slice, by: str, agg: Any) -> list[Any]:
         self.ensure_schema()
         table = spec.table
         stmt = (
-            sa.select(table.c[by], sa.func.min(table.c[spec.time_column]))
+            sa.select(table.c[by], agg(table.c[spec.time_column]))
             .where(where.where(table))
             .group_by(table.c[by])
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-        return {key: _utc_timestamp(first) for key, first in rows}
+            return list(conn.execute(stmt).all())
 
     def dispose(self) -> None:
         self.engine.dispose()

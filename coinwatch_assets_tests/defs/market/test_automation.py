@@ -6,9 +6,15 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from coinwatch_assets.defs.market.automation import RANGE_END, RANGE_START
+from coinwatch_assets.defs.market.automation import (
+    HISTORY_MONTHS_PER_RUN,
+    RANGE_END,
+    RANGE_START,
+)
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
+from coinwatch_assets.lib.market.fetch_plan import FETCH_FROM_TAG, LAST_STORED
+from coinwatch_assets.lib.market.grain import month_key, month_keys
 from coinwatch_assets.lib.market.universe import merge_markets
 from coinwatch_assets.lib.storage.slices import Slice
 from coinwatch_assets.lib.storage.tables import table_spec
@@ -45,27 +51,40 @@ def instance():
         yield inst
 
 
-def test_intraday_schedule_requests_one_run_for_today_and_all_symbols(instance) -> None:
+def test_intraday_schedule_requests_one_run_for_the_current_month_and_all_symbols(
+    instance,
+) -> None:
     instance.add_dynamic_partitions("symbols", ["BTC-USDT", "ETH-USDT", "SOL-USDT"])
     tick = datetime(2024, 3, 5, 12, 5, tzinfo=UTC)
     context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
     request = ohlcv_intraday_schedule.evaluate_tick(context).run_requests
     assert len(request) == 1
-    assert request[0].tags[RANGE_START] == "2024-03-05|BTC-USDT"
-    assert request[0].tags[RANGE_END] == "2024-03-05|SOL-USDT"
+    assert request[0].tags[RANGE_START] == "2024-03|BTC-USDT"
+    assert request[0].tags[RANGE_END] == "2024-03|SOL-USDT"
+    # Incremental: each symbol from its last stored candle, not the whole month.
+    assert request[0].tags[FETCH_FROM_TAG] == LAST_STORED
     assert request[0].asset_selection == [dg.AssetKey("ohlcv")]
     assert ohlcv_intraday_schedule.cron_schedule == "*/5 * * * *"
     assert ohlcv_intraday_schedule.execution_timezone == "UTC"
 
 
-def test_daily_close_schedule_requests_yesterday(instance) -> None:
+@pytest.mark.parametrize(
+    ("tick", "month", "day"),
+    [
+        (datetime(2024, 3, 6, 0, 15, tzinfo=UTC), "2024-03", "2024-03-05"),
+        # On the 1st, yesterday is the last day of the previous month's partitions.
+        (datetime(2024, 4, 1, 0, 15, tzinfo=UTC), "2024-03", "2024-03-31"),
+    ],
+)
+def test_daily_close_schedule_requests_yesterday(instance, tick, month, day) -> None:
     instance.add_dynamic_partitions("symbols", ["BTC-USDT", "ETH-USDT"])
-    tick = datetime(2024, 3, 6, 0, 15, tzinfo=UTC)
     context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
     (request,) = ohlcv_daily_close_schedule.evaluate_tick(context).run_requests
-    assert request.tags[RANGE_START] == "2024-03-05|BTC-USDT"
-    assert request.tags[RANGE_END] == "2024-03-05|ETH-USDT"
-    assert request.run_key == "close-2024-03-05"
+    assert request.tags[RANGE_START] == f"{month}|BTC-USDT"
+    assert request.tags[RANGE_END] == f"{month}|ETH-USDT"
+    # Yesterday whole, from its midnight: its last candles become final.
+    assert request.tags[FETCH_FROM_TAG] == f"{day}T00:00:00+00:00"
+    assert request.run_key == f"close-{day}"
 
 
 def test_schedules_skip_without_symbols(instance) -> None:
@@ -89,11 +108,20 @@ def test_discovery_adds_symbols_requests_history_and_marks_delisted(instance, tm
     (add,) = result.dynamic_partitions_requests
     expected = sorted(s.replace("/", "-") for s in table["symbol"])
     assert sorted(add.partition_keys) == expected
-    assert len(result.run_requests) == len(expected)
-    first = result.run_requests[0]
-    key = first.tags[RANGE_START].split("|")[1]
-    assert first.tags[RANGE_START] == f"{VENUE.start_date}|{key}"
-    assert first.tags[RANGE_END] == f"{datetime.now(UTC):%Y-%m-%d}|{key}"
+    # Each symbol's history from the venue's start month to now, a bounded number of runs.
+    months = month_keys(VENUE.start_date, datetime.now(UTC))
+    runs = -(-len(months) // HISTORY_MONTHS_PER_RUN)
+    assert len(result.run_requests) == len(expected) * runs
+    key = result.run_requests[0].tags[RANGE_START].split("|")[1]
+    mine = [r for r in result.run_requests if r.tags[RANGE_START].endswith(f"|{key}")]
+    assert len(mine) == runs
+    assert mine[0].tags[RANGE_START] == f"{month_key(VENUE.start_date)}|{key}"
+    assert mine[-1].tags[RANGE_END] == f"{month_key(datetime.now(UTC))}|{key}"
+    covered = [(r.tags[RANGE_START].split("|")[0], r.tags[RANGE_END].split("|")[0]) for r in mine]
+    assert all(months.index(b) - months.index(a) < HISTORY_MONTHS_PER_RUN for a, b in covered)
+    assert [months.index(a) for a, _ in covered[1:]] == [
+        months.index(b) + 1 for _, b in covered[:-1]
+    ]
     instance.add_dynamic_partitions("symbols", add.partition_keys)
 
     # Nothing new since the cursor: skip.

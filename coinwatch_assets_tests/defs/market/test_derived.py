@@ -1,6 +1,7 @@
-"""Derived bars (`ohlcv_1h`, `ohlcv_1d`): resampled in the same run when the checks pass,
-blocked when they fail, requested by declarative automation only for partitions whose blocking
-checks passed, and after a human accepted a day's holes with the accept-holes job."""
+"""Derived bars (`ohlcv_1h`, `ohlcv_1d`) on month partitions: resampled in the same run when
+the checks pass, blocked when they fail, requested by declarative automation only for
+partitions whose upstream partitions' blocking checks all passed, after a human accepted a
+month's holes with the accept-holes job, and recomputed only for the days ohlcv touched."""
 
 import dagster as dg
 import pandas as pd
@@ -9,7 +10,12 @@ import pytest
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.market.venue import build_venue
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
-from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
+from coinwatch_assets.defs.storage import (
+    FETCHED_FROM,
+    FETCHED_TO,
+    CoinwatchIOManager,
+    DatabaseResource,
+)
 from coinwatch_assets.lib.market.resample import resample_ohlcv
 from coinwatch_assets.lib.storage.slices import Cell, Slice
 from coinwatch_assets.lib.storage.tables import table_spec
@@ -25,7 +31,8 @@ from coinwatch_assets_tests.venue_defs import (
 )
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
-CLEAN, HOLED = "2024-03-01|BTC-USDT", "2024-03-01|ETH-USDT"  # sample ETH misses 02:00-02:15
+CLEAN, HOLED = "2024-03|BTC-USDT", "2024-03|ETH-USDT"  # sample ETH misses 02:00-02:15 daily
+MARCH_DAYS = 31
 BARS = [ohlcv_1h, ohlcv_1d]
 accept_holes_job = DEFAULT.accept_holes_job
 
@@ -83,15 +90,15 @@ def test_clean_day_is_resampled_in_the_same_run(instance, resources) -> None:
     database = resources["database"]
     candles = database.read("ohlcv")
     hourly, daily = database.read("ohlcv_1h"), database.read("ohlcv_1d")
-    assert len(hourly) == 24 and len(daily) == 1
+    assert len(hourly) == 24 * MARCH_DAYS and len(daily) == MARCH_DAYS
     for bars, rule in ((hourly, "1h"), (daily, "1D")):
         expected = resample_ohlcv(candles, rule, "5m")
         assert bars.reset_index(drop=True).equals(expected.reset_index(drop=True))
-    assert (hourly["candles"] == 12).all() and daily["candles"].item() == 288
+    assert (hourly["candles"] == 12).all() and (daily["candles"] == 288).all()
     assert (daily["expected_candles"] == daily["candles"]).all()
 
 
-def test_failed_blocking_check_keeps_the_day_out_of_derived_bars(instance, resources) -> None:
+def test_failed_blocking_check_keeps_the_month_out_of_derived_bars(instance, resources) -> None:
     result = run(instance, resources, HOLED, [ohlcv, ohlcv_quality_checks, *BARS])
     assert not result.success
     materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
@@ -117,7 +124,7 @@ def test_automation_waits_on_failed_checks_until_the_holes_are_accepted(
     assert requested(tick, ohlcv_1h) == requested(tick, ohlcv_1d) == {CLEAN}
     assert run_bars(instance, resources, CLEAN).success
 
-    # Nothing changes by itself: the holed day waits.
+    # Nothing changes by itself: the holed month waits.
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
     assert tick.total_requested == 0
 
@@ -137,17 +144,22 @@ def test_automation_waits_on_failed_checks_until_the_holes_are_accepted(
     assert no_gaps[0].target_materialization_data is not None
     # The quality node of the graph: ohlcv_gaps observed with the holes by reason.
     observed = instance.fetch_observations(DEFAULT.gaps.key, limit=1).records[0]
-    assert observed.asset_observation.metadata["holes_accepted"].value == 1
+    assert observed.asset_observation.metadata["holes_accepted"].value == MARCH_DAYS  # one a day
 
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
     assert requested(tick, ohlcv_1h) == requested(tick, ohlcv_1d) == {HOLED}
     assert run_bars(instance, resources, HOLED).success
-    daily = resources["database"].read("ohlcv_1d").set_index("symbol")
-    # Accepted, never silently complete: the day's bar says 3 candles are missing.
-    assert daily.loc["ETH/USDT", ["candles", "expected_candles"]].tolist() == [285, 288]
+    daily = resources["database"].read("ohlcv_1d")
+    daily = daily[daily["symbol"] == "ETH/USDT"]
+    # Accepted, never silently complete: each day's bar says 3 candles are missing.
+    assert len(daily) == MARCH_DAYS
+    assert daily[["candles", "expected_candles"]].drop_duplicates().values.tolist() == [[285, 288]]
     hourly = resources["database"].read("ohlcv_1h")
     partial = hourly[hourly["candles"] < hourly["expected_candles"]]
-    assert partial[["symbol", "candles"]].values.tolist() == [["ETH/USDT", 9]]
+    assert set(partial["symbol"]) == {"ETH/USDT"} and set(partial["candles"]) == {9}
+    assert sorted(set(partial["ts"].dt.strftime("%d %H:%M"))) == [
+        f"{d:02d} 02:00" for d in range(1, MARCH_DAYS + 1)
+    ]
 
     # A re-fetch that sees the same hole keeps it accepted: the check passes on its own.
     result = run(instance, resources, HOLED, [ohlcv, ohlcv_quality_checks])
@@ -159,12 +171,12 @@ def test_automation_waits_on_failed_checks_until_the_holes_are_accepted(
 @pytest.mark.parametrize(
     ("partitions", "note", "message"),
     [
-        (["2024-03-01|DOGE-USDT"], "ok", "'2024-03-01|DOGE-USDT': not a partition of ohlcv"),
-        (["2024-13-01|ETH-USDT"], "ok", "'2024-13-01|ETH-USDT': not a partition of ohlcv"),
+        (["2024-03|DOGE-USDT"], "ok", "'2024-03|DOGE-USDT': not a partition of ohlcv"),
+        (["2024-13|ETH-USDT"], "ok", "'2024-13|ETH-USDT': not a partition of ohlcv"),
         (["ETH-USDT"], "ok", "'ETH-USDT': not a partition"),
         ([], "ok", "no partition given"),
         ([HOLED], "  ", "`note` is empty"),
-        (["2024-03-02|ETH-USDT"], "ok", "2024-03-02|ETH-USDT never materialized"),
+        (["2024-04|ETH-USDT"], "ok", "2024-04|ETH-USDT never materialized"),
     ],
 )
 def test_accept_step_refuses_bad_input_with_the_fix(
@@ -198,12 +210,11 @@ def test_no_hourly_bars_from_hourly_candles() -> None:
     ] == ["indicators"]
 
 
-def test_indicators_wait_on_holed_lookback_days_until_they_are_accepted(
+def test_indicators_wait_on_every_holed_month_they_read_until_it_is_accepted(
     instance, resources
 ) -> None:
-    # Sample ETH misses 02:00-02:15 every day: all four days fail their gap check.
-    days = ["2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01"]
-    keys = [f"{day}|ETH-USDT" for day in days]
+    # Sample ETH misses 02:00-02:15 every day: both months fail their gap check.
+    feb, mar = "2024-02|ETH-USDT", "2024-03|ETH-USDT"
     defs = dg.Definitions(
         assets=[ohlcv, DEFAULT.gaps, *DEFAULT.derived],
         asset_checks=[ohlcv_quality_checks],
@@ -214,41 +225,51 @@ def test_indicators_wait_on_holed_lookback_days_until_they_are_accepted(
         [ohlcv, ohlcv_quality_checks],
         instance=instance,
         resources=resources,
-        tags={RANGE_START: keys[0], RANGE_END: keys[-1]},
+        tags={RANGE_START: feb, RANGE_END: mar},
         raise_on_error=False,
     )
     assert not result.success
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
     assert tick.total_requested == 0
 
-    assert accept(instance, resources, keys[:3]).success  # not yet the day itself
+    assert accept(instance, resources, [mar]).success  # not yet February, which March reads
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
-    assert requested(tick, DEFAULT.indicators) == set()  # 02-27's look-back was never fetched
-    assert requested(tick, ohlcv_1d) == set(keys[:3])
+    assert requested(tick, ohlcv_1d) == {mar}
+    assert requested(tick, DEFAULT.indicators) == set()  # February's check still fails
 
-    assert accept(instance, resources, keys[3:]).success
+    assert accept(instance, resources, [feb]).success
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
-    assert requested(tick, DEFAULT.indicators) == {keys[3]}
-    assert requested(tick, ohlcv_1d) == {keys[3]}
+    assert requested(tick, ohlcv_1d) == {feb}
+    # February's own look-back month (January) was never fetched: it waits; March goes.
+    assert requested(tick, DEFAULT.indicators) == {mar}
 
 
-def test_a_recorded_day_with_holes_gives_partial_bars_on_both_backends(resources) -> None:
-    # Binance ADA/BTC 2018-01-15 (freqtrade's recording): 40 candles missing in 5 holes.
+def store_recorded_january(database: DatabaseResource) -> pd.DataFrame:
+    """Binance ADA/BTC 2018-01-10..30 (freqtrade's recording), written as stored candles."""
     candles = recorded_series("ADA_BTC", exchange=EXCHANGE, symbol="ADA/BTC")
-    day = pd.Timestamp("2018-01-15", tz="UTC")
-    candles = candles[(candles["ts"] >= day) & (candles["ts"] < day + pd.Timedelta(days=1))]
-    database = resources["database"]
-    cell = Cell(equals=(("symbol", "ADA/BTC"),), start=day, end=day + pd.Timedelta(days=1))
+    start, end = pd.Timestamp("2018-01-01", tz="UTC"), pd.Timestamp("2018-02-01", tz="UTC")
+    cell = Cell(equals=(("symbol", "ADA/BTC"),), start=start, end=end)
     pins = {"exchange": EXCHANGE, "timeframe": "5m"}
     database.storage().write(
         table_spec("ohlcv"), candles, Slice("ohlcv", "ts", (cell,)).pinned(pins)
     )
+    return candles
+
+
+def test_a_recorded_month_with_holes_gives_partial_bars_on_both_backends(resources) -> None:
+    # 2018-01-15: 40 candles missing in 5 holes.
+    database = resources["database"]
+    candles = store_recorded_january(database)
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("symbols", ["ADA-BTC"])
-        assert run_bars(instance, resources, "2018-01-15|ADA-BTC").success
-    daily = database.read("ohlcv_1d")
-    assert daily[["candles", "expected_candles"]].values.tolist() == [[248, 288]]
+        assert run_bars(instance, resources, "2018-01|ADA-BTC").success
+    daily = database.read("ohlcv_1d").set_index("ts")
+    assert len(daily) == candles["ts"].dt.floor("D").nunique()
+    day = pd.Timestamp("2018-01-15", tz="UTC")
+    assert daily.loc[day, ["candles", "expected_candles"]].tolist() == [248, 288]
+    candles = candles[(candles["ts"] >= day) & (candles["ts"] < day + pd.Timedelta(days=1))]
     hourly = database.read("ohlcv_1h").set_index("ts")
+    hourly = hourly[(hourly.index >= day) & (hourly.index < day + pd.Timedelta(days=1))]
     reference = (
         candles.set_index("ts")
         .resample("1h")
@@ -264,3 +285,43 @@ def test_a_recorded_day_with_holes_gives_partial_bars_on_both_backends(resources
     partial = hourly.index[hourly["candles"] < hourly["expected_candles"]]
     assert list(partial) == list(reference.index[reference["candles"] < 12])
     assert [f"{t:%H}" for t in partial] == ["10", "11", "14"]
+
+
+def test_an_intraday_run_recomputes_only_the_bars_of_the_day_it_touched(resources) -> None:
+    database = resources["database"]
+    candles = store_recorded_january(database)
+    key = "2018-01|ADA-BTC"
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("symbols", ["ADA-BTC"])
+        assert run_bars(instance, resources, key).success
+        with database.storage().engine.begin() as conn:  # marks: which rows get rewritten
+            for table in ("ohlcv_1h", "ohlcv_1d"):
+                conn.exec_driver_sql(f"UPDATE {table} SET volume = -1")
+        # What an intraday run of ohlcv records: it wrote 2018-01-20 09:00-10:00.
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(
+                ohlcv.key,
+                partition=key,
+                metadata={
+                    FETCHED_FROM: "2018-01-20T09:00:00+00:00",
+                    FETCHED_TO: "2018-01-20T10:00:00+00:00",
+                },
+            )
+        )
+        result = run_bars(instance, resources, key)
+        assert result.success
+    for event in result.get_asset_materialization_events():
+        meta = event.materialization.metadata
+        assert meta["derived_days"].value == 1
+        assert meta["derived_windows"].value == "2018-01-20..2018-01-21"
+    day = pd.Timestamp("2018-01-20", tz="UTC")
+    one_day = candles[(candles["ts"] >= day) & (candles["ts"] < day + pd.Timedelta(days=1))]
+    for table, rule in (("ohlcv_1h", "1h"), ("ohlcv_1d", "1D")):
+        stored = database.read(table)
+        rewritten = stored[stored["volume"] != -1].reset_index(drop=True)
+        expected = resample_ohlcv(one_day, rule, "5m")
+        assert rewritten.equals(expected.reset_index(drop=True)), table
+        # The month's other bars are still there, untouched.
+        others = stored[stored["ts"].dt.floor("D") != day]
+        assert len(others) == len(resample_ohlcv(candles, rule, "5m")) - len(expected)
+        assert (others["volume"] == -1).all(), table

@@ -16,6 +16,7 @@ import pytest
 from coinwatch_assets.definitions import build_definitions
 from coinwatch_assets.defs.storage import DatabaseResource
 from coinwatch_assets.lib.venues import venues_from_file
+from coinwatch_assets_tests.defs.quality.helpers import day_tags
 from coinwatch_assets_tests.emulators.binance import BinanceEmulator
 from coinwatch_assets_tests.emulators.kraken import KrakenEmulator
 from coinwatch_assets_tests.shared_data import shared_path
@@ -72,6 +73,11 @@ def instance() -> Iterator[dg.DagsterInstance]:
         inst.add_dynamic_partitions("binance_symbols", ["ETH-BTC", "LTC-BTC"])
         inst.add_dynamic_partitions("kraken_symbols", ["BTC-USDT"])
         yield inst
+
+
+# The months of each venue's run, and the recorded days they fetch of them.
+BINANCE, BINANCE_DAYS = ("2018-01|ETH-BTC", "2018-01|LTC-BTC"), day_tags("2018-01-12", 2)
+KRAKEN, KRAKEN_DAYS = ("2024-01|BTC-USDT", "2024-02|BTC-USDT"), day_tags("2024-01-30", 3)
 
 
 def run(defs, instance, asset: str, start: str | None = None, end: str | None = None, **kw):
@@ -136,10 +142,10 @@ def test_materializing_either_venue_never_changes_the_other(
         assert run(defs, instance, f"{venue}/markets").success
     markets = defs.resources["database"].read("markets")
     assert sorted(markets["symbol"]) == ["BTC/USDT", "ETH/BTC", "LTC/BTC"]
-    assert run(defs, instance, "binance/ohlcv", "2018-01-12|ETH-BTC", "2018-01-13|LTC-BTC").success
+    assert run(defs, instance, "binance/ohlcv", *BINANCE, tags=BINANCE_DAYS).success
     # Kraken's hole fails its blocking gap check (the run fails after the write)
-    kraken = run(defs, instance, "kraken/ohlcv", "2024-01-30|BTC-USDT", "2024-02-01|BTC-USDT")
-    assert len(kraken.get_asset_materialization_events()) == 3
+    kraken = run(defs, instance, "kraken/ohlcv", *KRAKEN, tags=KRAKEN_DAYS)
+    assert len(kraken.get_asset_materialization_events()) == 2
     stored_kraken = rows(defs, "ohlcv", "kraken")
     # Kraken's wire format: seconds, strings, vwap at 5; the recorded 44-hour hole stays one
     assert len(stored_kraken) == 6 and set(stored_kraken["timeframe"]) == {"1h"}
@@ -154,16 +160,12 @@ def test_materializing_either_venue_never_changes_the_other(
     assert len(before["ohlcv_gaps"][0]) == 0  # ...and none of binance's rows are
     # a deliberate slice replacement on one venue, then a plain re-fetch on the other
     replace = {"coinwatch/replace_slice": "true"}
-    again = run(
-        defs, instance, "binance/ohlcv", "2018-01-12|ETH-BTC", "2018-01-13|LTC-BTC", tags=replace
-    )
+    again = run(defs, instance, "binance/ohlcv", *BINANCE, tags={**replace, **BINANCE_DAYS})
     assert again.success
     pd.testing.assert_frame_equal(rows(defs, "ohlcv", "kraken"), before["ohlcv"][1])
     pd.testing.assert_frame_equal(rows(defs, "ohlcv_gaps", "kraken"), before["ohlcv_gaps"][1])
-    again = run(
-        defs, instance, "kraken/ohlcv", "2024-01-30|BTC-USDT", "2024-02-01|BTC-USDT", tags=replace
-    )
-    assert len(again.get_asset_materialization_events()) == 3
+    again = run(defs, instance, "kraken/ohlcv", *KRAKEN, tags={**replace, **KRAKEN_DAYS})
+    assert len(again.get_asset_materialization_events()) == 2
     pd.testing.assert_frame_equal(rows(defs, "ohlcv", "binance"), before["ohlcv"][0])
     pd.testing.assert_frame_equal(rows(defs, "ohlcv_gaps", "binance"), before["ohlcv_gaps"][0])
     assert sorted(defs.resources["database"].read("markets")["symbol"]) == sorted(markets["symbol"])

@@ -14,10 +14,12 @@ from coinwatch_assets.defs.monitor.failure_sensor import pipeline_failure_sensor
 from coinwatch_assets.defs.monitor.resources import AlertWebhookResource
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
+from coinwatch_assets_tests.defs.quality.helpers import day_tags
 from coinwatch_assets_tests.emulators.webhook import WebhookReceiver
 from coinwatch_assets_tests.venue_defs import EXCHANGE, markets, ohlcv, ohlcv_quality_checks
 
 DAY = "2024-03-04"
+KEY = "2024-03|ETH-USDT"  # the run fetches DAY of it
 SECRET = "s3cr3t-pw"
 
 
@@ -59,7 +61,8 @@ def test_blocking_check_failure_is_a_data_quality_row_and_alert(database_url, in
         result = dg.materialize(
             [ohlcv, ohlcv_quality_checks],
             instance=instance,
-            partition_key=f"{DAY}|ETH-USDT",
+            partition_key=KEY,
+            tags=day_tags(DAY),
             resources=res,
             raise_on_error=False,
         )
@@ -67,7 +70,7 @@ def test_blocking_check_failure_is_a_data_quality_row_and_alert(database_url, in
         # The step's failure names the partition and the hole (no bare "check failed").
         (step_failure,) = [e for e in result.all_events if e.is_step_failure]
         text = str(step_failure.step_failure_data.user_failure_data.description)
-        assert f"{DAY}|ETH-USDT" in text and "02:00-02:10" in text, text
+        assert KEY in text and "02:00-02:10" in text, text
 
         # The gap check links to its ohlcv_gaps rows: its SQL finds exactly the hole.
         (gaps,) = [
@@ -85,7 +88,7 @@ def test_blocking_check_failure_is_a_data_quality_row_and_alert(database_url, in
         assert len(rows) == 1, rows
         row = rows.iloc[0]
         assert row["run_id"] == result.run_id and row["kind"] == "data_quality"
-        assert row["error_class"] == "ohlcv_no_gaps" and row["partition_keys"] == f"{DAY}|ETH-USDT"
+        assert row["error_class"] == "ohlcv_no_gaps" and row["partition_keys"] == KEY
         assert row["step"] == "ohlcv_quality_checks" and row["asset_keys"] == "ohlcv"
         assert "02:00-02:10 UTC (3 candle(s), missed)" in row["message"], row["message"]
         assert "Traceback" not in row["message"]
@@ -94,7 +97,7 @@ def test_blocking_check_failure_is_a_data_quality_row_and_alert(database_url, in
         assert [r["status"] for r in hook.requests] == [503, 503, 204]
         (alert,) = hook.alerts()
         assert alert["kind"] == "data_quality" and alert["run_id"] == result.run_id
-        assert alert["failures"][0]["partition_key"] == f"{DAY}|ETH-USDT"
+        assert alert["failures"][0]["partition_key"] == KEY
         assert hook.requests[-1]["headers"]["Content-Type"] == "application/json"
 
         # A re-evaluation of the same run replaces its rows instead of duplicating them.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -13,7 +14,16 @@ from coinwatch_assets.defs.quality.checks import (
     NO_GAPS,
     PRICE_JUMPS,
 )
+from coinwatch_assets.lib.market.fetch_plan import FETCH_WINDOWS_TAG, encode_windows
 from coinwatch_assets_tests.venue_defs import ohlcv, ohlcv_quality_checks
+
+
+def day_tags(day: str, days: int = 1) -> dict[str, str]:
+    """Run tags that fetch UTC days `day` .. + `days` of month partitions (as the daily
+    close does for one day): the run owns and judges those days only."""
+    start = datetime.fromisoformat(day).replace(tzinfo=UTC)
+    return {FETCH_WINDOWS_TAG: encode_windows([(start, start + timedelta(days=days))])}
+
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"

@@ -15,7 +15,7 @@ from coinwatch_assets.defs.quality.judge import (
     day_window,
 )
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
-from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
+from coinwatch_assets.defs.storage import FETCHED_WINDOWS, CoinwatchIOManager, DatabaseResource
 from coinwatch_assets.lib.quality.window import evaluate_window, rules_metadata
 from coinwatch_assets_tests.defs.quality.helpers import evaluations_by_check, latest_evaluation
 from coinwatch_assets_tests.factories import ohlcv_frame
@@ -26,7 +26,8 @@ from coinwatch_assets_tests.venue_defs import (
 )
 
 DAY = "2024-01-02"
-CLEAN, HOLED = f"{DAY}|BTC-USDT", f"{DAY}|ETH-USDT"
+MONTH = "2024-01"
+CLEAN, HOLED = f"{MONTH}|BTC-USDT", f"{MONTH}|ETH-USDT"
 TODAY = pd.Timestamp.now(tz="UTC").floor("D")
 # The venue and timeframe every test candle carries (the slice pins them).
 PINS = {"exchange": "binance", "timeframe": "5m"}
@@ -37,6 +38,7 @@ class Candles(dg.Config):
     corrupt: str = ""  # an integrity rule to break on row 10
     jump_row: int = -1  # row whose close (and later prices) jump by +50%
     fetched_at: str = ""  # the moment the fetch claims to have happened (output metadata)
+    day: str = ""  # the day of the month fetched (default: DAY, or today in this month)
 
 
 def corrupt(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
@@ -59,10 +61,14 @@ def corrupt(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
 
 @dg.asset(name="ohlcv", metadata=PINS, partitions_def=ohlcv_partitions)
 def crafted_ohlcv(context: dg.AssetExecutionContext, config: Candles) -> pd.DataFrame:
-    """Candles of one (day, symbol) partition, with the holes and faults asked for."""
+    """Candles of one day of a (month, symbol) partition, with the holes and faults asked for.
+
+    It states the day as its fetched window: the write and the checks cover that day only.
+    """
     parts = context.partition_key.keys_by_dimension
     symbol = parts["symbol"].replace("-", "/")
-    frame = ohlcv_frame(symbol, parts["date"])
+    day = config.day or (f"{TODAY:%Y-%m-%d}" if parts["month"] == f"{TODAY:%Y-%m}" else DAY)
+    frame = ohlcv_frame(symbol, day)
     frame = corrupt(frame.drop(frame.index[config.drop]), config.corrupt)
     if config.jump_row >= 0:
         frame.loc[frame.index >= config.jump_row, ["open", "high", "low", "close"]] *= 1.5
@@ -72,6 +78,8 @@ def crafted_ohlcv(context: dg.AssetExecutionContext, config: Candles) -> pd.Data
         context.add_output_metadata({"fetched_at": config.fetched_at})
         cut = pd.Timestamp(config.fetched_at) - pd.Timedelta(minutes=5)
         frame = frame[frame["ts"] <= cut]  # only candles closed at the fetch
+    start, end = day_window(day)
+    frame.attrs[FETCHED_WINDOWS] = {context.partition_key: [(start, end)]}
     return frame
 
 
@@ -165,7 +173,7 @@ def test_each_storable_rule_fails_the_blocking_integrity_check(instance, resourc
 
 
 def test_future_candle_fails_on_todays_partition(instance, resources) -> None:
-    key = f"{TODAY:%Y-%m-%d}|BTC-USDT"
+    key = f"{TODAY:%Y-%m}|BTC-USDT"
     result = crafted(instance, resources, key)  # 288 candles: the later ones are in the future
     evaluation = only(result, INTEGRITY)
     if TODAY + pd.Timedelta(hours=23, minutes=55) <= pd.Timestamp.now(tz="UTC"):
@@ -242,3 +250,25 @@ def test_freshness_warns_per_symbol(instance, resources) -> None:
     (evaluation,) = result.get_asset_check_evaluations()
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
     assert evaluation.metadata["late_symbols"].value == "BTC/USDT, ETH/USDT"
+
+
+def test_a_run_judges_the_days_it_touched_and_keeps_the_months_verdict(instance, resources) -> None:
+    # Jan 2 fetched with a hole: the month fails.
+    assert not crafted(instance, resources, CLEAN, drop=[50]).success
+    # Jan 3 fetched clean: only Jan 3 is judged; Jan 2's hole stays in the registry and
+    # still fails the month, listed per day.
+    later = crafted(instance, resources, CLEAN, day="2024-01-03")
+    assert not later.success
+    gaps = only(later, NO_GAPS)
+    assert not gaps.passed and gaps.metadata["days_judged"].value == 1
+    assert gaps.metadata["judged_days"].value == "2024-01-03..2024-01-03"
+    assert gaps.metadata["candles"].value == 288  # Jan 3's candles only were read
+    table = gaps.metadata["days_table"].value
+    assert "| 2024-01-02 | - | - | 1 | 1 | earlier run (registry) |" in table
+    assert "| 2024-01-03 | 288 | 288 | 0 | 0 | this run |" in table
+    registry = resources["database"].read("ohlcv_gaps")
+    assert list(registry["gap_start"]) == [pd.Timestamp(DAY, tz="UTC") + pd.Timedelta(minutes=250)]
+    assert list(registry["attempts"]) == [1]  # not re-seen: Jan 2 was not judged again
+    # Jan 2 re-fetched whole: its hole is gone and the month passes.
+    assert crafted(instance, resources, CLEAN).success
+    assert resources["database"].read("ohlcv_gaps").empty

@@ -10,8 +10,10 @@ from coinwatch_assets.definitions import build_definitions
 from coinwatch_assets.defs.storage import DatabaseResource
 from coinwatch_assets.lib.quality.divergence import divergent_hours, shared_markets
 from coinwatch_assets.lib.venues import Venue
+from coinwatch_assets_tests.defs.quality.helpers import day_tags
 
 YESTERDAY = f"{datetime.now(UTC).date() - timedelta(days=1)}"
+MONTH = YESTERDAY[:7]
 CHECK = "price_divergence_vs_beta"
 
 
@@ -34,8 +36,9 @@ def run_check(offset_b: float, database_url: str) -> dg.AssetCheckEvaluation:
                     instance=instance,
                     asset_selection=[dg.AssetKey([name, table])],
                     tags={
-                        "dagster/asset_partition_range_start": f"{YESTERDAY}|BTC-USDT",
-                        "dagster/asset_partition_range_end": f"{YESTERDAY}|SOL-USDT",
+                        "dagster/asset_partition_range_start": f"{MONTH}|BTC-USDT",
+                        "dagster/asset_partition_range_end": f"{MONTH}|SOL-USDT",
+                        **day_tags(YESTERDAY),  # yesterday's candles of the month
                     }
                     if table == "ohlcv"
                     else {},

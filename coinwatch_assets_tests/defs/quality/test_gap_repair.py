@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC as UTC_TZ
+from datetime import datetime
 from typing import Any
 
 import dagster as dg
@@ -19,13 +21,24 @@ from coinwatch_assets.defs.quality.checks import NO_GAPS
 from coinwatch_assets.defs.quality.repair import REPAIR_ATTEMPT_TAG
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
+from coinwatch_assets.lib.market.fetch_plan import (
+    FETCH_WINDOWS_TAG,
+    decode_windows,
+    encode_windows,
+)
 from coinwatch_assets_tests.defs.quality.helpers import evaluations_by_check, latest_evaluation, run
 from coinwatch_assets_tests.emulators.binance import BinanceEmulator
 from coinwatch_assets_tests.shared_data import read_candles_csv, shared_path
 from coinwatch_assets_tests.venue_defs import gap_repair_sensor, ohlcv
 
 DAY = "2018-01-15"
-KEY = f"{DAY}|ADA-BTC"
+KEY = "2018-01|ADA-BTC"
+# The day fetched on its own (as the daily close does): the run owns and judges that day.
+DAY_WINDOW = {
+    FETCH_WINDOWS_TAG: encode_windows(
+        [(datetime(2018, 1, 15, tzinfo=UTC_TZ), datetime(2018, 1, 16, tzinfo=UTC_TZ))]
+    )
+}
 UTC = "UTC"
 HOLES = [  # (gap_start, gap_end, missing candles) of ADA/BTC on 2018-01-15
     ("2018-01-15 10:10", "2018-01-15 10:10", 1),
@@ -96,7 +109,7 @@ def hole_tuples(holes: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
 
 def test_outage_is_checked_registered_repaired_then_confirmed(instance, resources) -> None:
     # 1. The day is fetched through the real ccxt client; the blocking gap check fails.
-    result = run([ohlcv], instance, resources, key=KEY)
+    result = run([ohlcv], instance, resources, key=KEY, tags=DAY_WINDOW)
     assert not result.success
     assert result.get_asset_materialization_events(), "the candles are stored before the check"
     (gaps,) = evaluations_by_check(result)[NO_GAPS]
@@ -114,15 +127,25 @@ def test_outage_is_checked_registered_repaired_then_confirmed(instance, resource
     assert set(rows["reason"]) == {"missed"} and set(rows["attempts"]) == {1}
     assert set(rows["symbol"]) == {"ADA/BTC"} and set(rows["timeframe"]) == {"5m"}
 
-    # 3. The sensor re-requests the partition; each repair re-fetches and re-checks it.
+    # 3. The sensor re-requests the partition's hole windows (not its month); each repair
+    # re-fetches them and re-checks their day.
     run_keys = []
     for attempt in range(1, MAX_REPAIRS + 1):
         sensor_result = tick(instance, resources)
         (request,) = sensor_result.run_requests
         assert request.partition_key == KEY and request.tags[REPAIR_ATTEMPT_TAG] == str(attempt)
+        windows = decode_windows(request.tags[FETCH_WINDOWS_TAG])
+        step = pd.Timedelta(minutes=5)
+        due = HOLES if attempt == 1 else HOLES[-1:]  # later: only the outage is still missed
+        assert [(pd.Timestamp(lo), pd.Timestamp(hi)) for lo, hi in windows] == [
+            (pd.Timestamp(a, tz=UTC), pd.Timestamp(b, tz=UTC) + step) for a, b, _ in due
+        ]
         run_keys.append(request.run_key)
         repaired = run([ohlcv], instance, resources, key=KEY, tags=request.tags)
         assert not repaired.success  # the outage is still there: still ERROR, still blocking
+        meta = repaired.get_asset_materialization_events()[0].materialization.metadata
+        assert meta["rows_written"].value == 0  # the exchange still has none in the holes
+        assert meta["candles_not_returned"].value == 0
         rows = registry(resources).set_index("gap_start")
         # The re-fetch returned the same short holes: periods without trades, not errors.
         assert set(rows.drop(OUTAGE_START)["reason"]) == {"no_trades"}
@@ -146,7 +169,7 @@ def test_outage_is_checked_registered_repaired_then_confirmed(instance, resource
     assert isinstance(tick(instance, resources), dg.SkipReason)
 
     # 6. A later refresh of the day (e.g. the daily close) now passes the blocking gate.
-    again = run([ohlcv], instance, resources, key=KEY)
+    again = run([ohlcv], instance, resources, key=KEY, tags=DAY_WINDOW)
     assert again.success
     (gaps,) = evaluations_by_check(again)[NO_GAPS]
     assert gaps.severity == dg.AssetCheckSeverity.WARN and not gaps.passed
@@ -154,18 +177,33 @@ def test_outage_is_checked_registered_repaired_then_confirmed(instance, resource
     assert len(registry(resources)) == len(HOLES)  # re-runs never duplicate holes
 
 
-def test_single_run_backfill_leaves_a_result_per_day(instance, resources) -> None:
-    result = run([ohlcv], instance, resources, start="2018-01-14|ADA-BTC", end="2018-01-16|ADA-BTC")
-    assert not result.success  # one bad day fails the run's blocking gate...
-    by_day = {e.partition: e for e in evaluations_by_check(result)[NO_GAPS]}
-    assert set(by_day) == {"2018-01-14|ADA-BTC", KEY, "2018-01-16|ADA-BTC"}
-    # ...but every day has its own recorded outcome, findable per partition in Dagster.
-    for key, passed in [("2018-01-14|ADA-BTC", True), (KEY, False), ("2018-01-16|ADA-BTC", True)]:
-        assert by_day[key].passed is passed
+def test_single_run_backfill_leaves_a_result_per_partition(instance, resources) -> None:
+    first, last = "2017-11|ADA-BTC", KEY
+    result = run([ohlcv], instance, resources, start=first, end=last)
+    assert not result.success  # one bad month fails the run's blocking gate...
+    by_key = {e.partition: e for e in evaluations_by_check(result)[NO_GAPS]}
+    assert set(by_key) == {first, "2017-12|ADA-BTC", KEY}
+    # ...but every month has its own recorded outcome, findable per partition in Dagster.
+    for key, passed in [(first, True), ("2017-12|ADA-BTC", True), (KEY, False)]:
+        assert by_key[key].passed is passed
         assert latest_evaluation(instance, NO_GAPS, key).passed is passed
-    # ...and in SQL: the registry holds the bad day's holes only.
+    # ...and in SQL: the registry holds the bad month's holes only: the outage day's exactly,
+    # and the month's end the recorded data does not reach (Jan 30 from 04:55, Jan 31).
     rows = registry(resources)
-    assert set(rows["gap_start"].dt.strftime("%Y-%m-%d")) == {DAY} and len(rows) == len(HOLES)
-    # A repair re-requests just the bad day, not the whole range.
+    assert set(rows["gap_start"].dt.strftime("%Y-%m")) == {"2018-01"}
+    on_day = rows[rows["gap_start"].dt.strftime("%Y-%m-%d") == DAY]
+    assert [
+        (f"{r.gap_start:%Y-%m-%d %H:%M}", f"{r.gap_end:%Y-%m-%d %H:%M}", r.missing_candles)
+        for r in on_day.itertuples()
+    ] == HOLES
+    tail = rows[rows["gap_start"] > pd.Timestamp("2018-01-16", tz=UTC)]
+    assert [(f"{r.gap_start:%Y-%m-%d %H:%M}", r.missing_candles) for r in tail.itertuples()] == [
+        ("2018-01-30 04:55", 229),
+        ("2018-01-31 00:00", 288),
+    ]
+    days = by_key[KEY].metadata["days_table"].value
+    assert "| 2018-01-15 | 248 | 288 | 5 | 40 | this run |" in days, days
+    # A repair re-requests just the bad month's hole windows, not the whole range.
     (request,) = tick(instance, resources).run_requests
     assert request.partition_key == KEY
+    assert len(decode_windows(request.tags[FETCH_WINDOWS_TAG])) == len(HOLES) + 2

@@ -35,6 +35,11 @@ def test_window_is_the_lookback_days_and_the_day() -> None:
     assert lookback_window("2024-03-04", 3) == (t("2024-03-01"), t("2024-03-05"))
 
 
+def test_window_of_several_days_reaches_across_the_month_start() -> None:
+    # February's first two days and the end of January they read.
+    assert lookback_window("2024-02-01", 3, "2024-02-03") == (t("2024-01-29"), t("2024-02-03"))
+
+
 def test_explained_holes_are_quiet_and_the_others_carry_their_reasons() -> None:
     series = stamps(
         "2024-03-01",

@@ -1,11 +1,18 @@
 """Plain-Python market logic: universe merging, partition key planning, fetch windows."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
 
-from coinwatch_assets.lib.market.fetch_plan import fetch_windows, group_days
+from coinwatch_assets.lib.market.fetch_plan import (
+    decode_windows,
+    encode_windows,
+    fetch_windows,
+    group_by_symbol,
+    narrow_plan,
+    partition_windows,
+)
 from coinwatch_assets.lib.market.universe import delisted_since, merge_markets, plan_symbol_changes
 from coinwatch_assets.lib.symbols import SymbolKeyError, key_to_symbol, symbol_to_key
 
@@ -75,23 +82,59 @@ def test_plan_symbol_changes() -> None:
     assert plan_symbol_changes(table, [], "kraken") == ([], [], [])
 
 
-def test_fetch_windows_merge_consecutive_days_and_stop_at_now() -> None:
-    days = group_days(
+def test_fetch_windows_merge_consecutive_months_and_stop_at_now() -> None:
+    months = group_by_symbol(
         [
-            ("2024-05-01", "BTC-USDT"),
-            ("2024-04-30", "BTC-USDT"),
-            ("2024-05-02", "BTC-USDT"),
-            ("2024-04-01", "BTC-USDT"),
-            ("2024-05-01", "ETH-USDT"),
-            ("2024-05-03", "ETH-USDT"),
+            ("2024-04", "BTC-USDT"),
+            ("2024-03", "BTC-USDT"),
+            ("2024-05", "BTC-USDT"),
+            ("2024-01", "BTC-USDT"),
+            ("2024-04", "ETH-USDT"),
+            ("2024-06", "ETH-USDT"),
         ]
     )
-    plan = fetch_windows(days, NOW)
+    plan = fetch_windows(months, NOW)
     assert plan == [
-        ("BTC-USDT", datetime(2024, 4, 1, tzinfo=UTC), datetime(2024, 4, 2, tzinfo=UTC)),
-        ("BTC-USDT", datetime(2024, 4, 30, tzinfo=UTC), NOW),
-        ("ETH-USDT", datetime(2024, 5, 1, tzinfo=UTC), datetime(2024, 5, 2, tzinfo=UTC)),
+        ("BTC-USDT", datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC)),
+        ("BTC-USDT", datetime(2024, 3, 1, tzinfo=UTC), NOW),
+        ("ETH-USDT", datetime(2024, 4, 1, tzinfo=UTC), datetime(2024, 5, 1, tzinfo=UTC)),
     ]
+    # Never before the venue's start.
+    since = datetime(2024, 3, 15, tzinfo=UTC)
+    assert fetch_windows(months, NOW, since)[0] == ("BTC-USDT", since, NOW)
+
+
+def test_narrowed_plans_fetch_the_tail_a_time_on_or_hole_windows() -> None:
+    plan = [("BTC-USDT", datetime(2024, 5, 1, tzinfo=UTC), NOW)]
+    last = datetime(2024, 5, 2, 11, tzinfo=UTC)
+    tail = narrow_plan(plan, latest={"BTC-USDT": last}, overlap=timedelta(minutes=15))
+    assert tail == [("BTC-USDT", last - timedelta(minutes=15), NOW)]
+    # A last candle before the plan's start never moves the start back (month, venue start).
+    early = narrow_plan(plan, latest={"BTC-USDT": datetime(2024, 4, 1, tzinfo=UTC)})
+    assert early == plan
+    assert narrow_plan(plan, latest={}) == plan  # nothing stored: the whole window
+    start = datetime(2024, 5, 2, tzinfo=UTC)
+    assert narrow_plan(plan, fetch_from=start) == [("BTC-USDT", start, NOW)]
+    hole = (datetime(2024, 5, 1, 10, tzinfo=UTC), datetime(2024, 5, 1, 11, tzinfo=UTC))
+    outside = (datetime(2024, 4, 1, tzinfo=UTC), datetime(2024, 4, 2, tzinfo=UTC))
+    assert narrow_plan(plan, windows=[hole, outside]) == [("BTC-USDT", *hole)]
+    assert decode_windows(encode_windows([hole])) == [hole]
+    with pytest.raises(ValueError, match="coinwatch/fetch_windows"):
+        decode_windows('[["2024-05-01T10:00", "2024-05-01T11:00"]]')  # no UTC offset
+
+
+def test_partition_windows_cut_a_fetch_at_month_boundaries() -> None:
+    fetched = [("BTC-USDT", datetime(2024, 4, 30, 23, tzinfo=UTC), NOW)]
+    windows = partition_windows(
+        fetched, [("2024-04", "BTC-USDT"), ("2024-05", "BTC-USDT"), ("2024-05", "ETH-USDT")]
+    )
+    assert windows == {
+        "2024-04|BTC-USDT": [
+            (datetime(2024, 4, 30, 23, tzinfo=UTC), datetime(2024, 5, 1, tzinfo=UTC))
+        ],
+        "2024-05|BTC-USDT": [(datetime(2024, 5, 1, tzinfo=UTC), NOW)],
+        "2024-05|ETH-USDT": [],
+    }
 
 
 @pytest.mark.parametrize(

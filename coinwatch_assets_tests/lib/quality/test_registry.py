@@ -107,7 +107,9 @@ def test_plan_requests_due_repairs_with_attempt_numbered_run_keys() -> None:
     assert plan_repairs(rows, T0 + timedelta(minutes=4), POLICY).requests == []
     assert plan_repairs(rows, T0 + timedelta(minutes=4), POLICY).waiting == 1
     (request,) = plan_repairs(rows, T0 + timedelta(minutes=5), POLICY).requests
-    assert (request.day, request.symbol, request.attempt) == ("2024-03-01", "BTC/USDT", 1)
+    assert (request.month, request.symbol, request.attempt) == ("2024-03", "BTC/USDT", 1)
+    # Only the hole is re-fetched: from its first missing candle to the candle after it.
+    assert request.windows == ((LONG.start, LONG.end + pd.Timedelta(minutes=5)),)
     again = fetch(rows, [LONG], T0 + timedelta(minutes=6))
     assert plan_repairs(again, T0 + timedelta(minutes=14), POLICY).requests == []
     (second,) = plan_repairs(again, T0 + timedelta(minutes=15), POLICY).requests
@@ -119,7 +121,18 @@ def test_plan_confirms_after_max_repairs_and_ignores_explained_holes() -> None:
     rows["attempts"] = [2, 4]
     rows.loc[0, "reason"] = NO_TRADES
     plan = plan_repairs(rows, T0 + timedelta(days=1), POLICY)
-    assert plan.requests == [] and plan.confirm == [("2024-03-01", "BTC/USDT")]
+    assert plan.requests == [] and plan.confirm == [("2024-03", "BTC/USDT")]
+
+
+def test_one_repair_per_month_fetches_each_due_hole_window() -> None:
+    later = Gap(
+        pd.Timestamp("2024-03-20 08:00", tz="UTC"), pd.Timestamp("2024-03-20 08:00", tz="UTC"), 1
+    )
+    rows = fetch(empty_registry(), [SHORT, LONG, later])
+    (request,) = plan_repairs(rows, T0 + timedelta(minutes=5), POLICY).requests
+    step = pd.Timedelta(minutes=5)
+    assert request.month == "2024-03"
+    assert request.windows == tuple((g.start, g.end + step) for g in (SHORT, LONG, later))
 
 
 def test_negative_max_repairs_is_refused() -> None:
