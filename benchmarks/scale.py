@@ -56,7 +56,7 @@ def bench_source_resource():
     base = type(market_source_resource(bench_venue()))
 
     class BenchMarketSource(base):
-        def build(self):
+        def build(self, history_source: str | None = None):
             return WideSample(self.exchange_label)
 
     return BenchMarketSource()
@@ -90,7 +90,18 @@ def database_of(tag: str):
 
     # Each side its own database: the second writer must not find the first one's rows.
     url = os.environ.get(f"SCALE_DATA_URL_{tag.split('_')[0].upper()}") or None
+    if url and tag not in _EMPTIED:
+        import sqlalchemy as sa
+
+        _EMPTIED.add(tag)
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("TRUNCATE ohlcv, ohlcv_gaps, ohlcv_1h, ohlcv_1d, indicators")
+        engine.dispose()
     return DatabaseResource(url=url, sqlite_path=str(WORK / f"{tag}.sqlite"))
+
+
+_EMPTIED: set[str] = set()
 
 
 def month_span(first: date, months: int) -> tuple[str, str, datetime, datetime]:

@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from coinwatch_assets.defs.partition_metadata import add_partition_metadata
+from coinwatch_assets.lib.storage.chunks import FrameChunks, combined_result, combined_slice
 from coinwatch_assets.lib.storage.frames import StorageError, column_kind
 from coinwatch_assets.lib.storage.slices import Slice, build_cells
 from coinwatch_assets.lib.storage.store import DEFAULT_SQLITE_PATH, Storage
@@ -291,30 +292,36 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
                 context.log.info(f"{spec.name}: no partition of this run was fetched; no write")
                 context.add_output_metadata({"rows_written": 0, "storage_write": "none"})
                 return
-        windows = obj.attrs.get(FETCHED_WINDOWS) if keys is not None else None
-        if windows is not None:
-            windows = {k: windows.get(k, []) for k in keys}
-        where = self._slice(context, spec, context.definition_metadata, keys, windows)
         replace, allow_empty = replace_request(_run_tags(context))
         storage = self.database.storage()
-        try:
-            result = storage.write(spec, obj, where, replace=replace, allow_empty=allow_empty)
-        except EmptyReplacement as exc:
-            raise StorageError(
-                f"{exc} To delete those days' {spec.noun} deliberately, re-run with the tag "
-                f"{REPLACE_TAG}=allow_empty."
-            ) from None
-        if result.rows_not_returned:
-            returned = cell_counts(spec, obj, where)
-            for cell, n in list(result.not_returned_by_cell.items())[:20]:
-                context.log.warning(
-                    f"{spec.name} {cell}: this run returned {returned.get(cell, 0)} "
-                    f"{spec.noun} for a slice holding {n} it did not return; those {n} "
-                    f"are kept (run tag {REPLACE_TAG}=true replaces the slice)"
-                )
-        meta = self._metadata(spec, where, result, storage.backend, keys)
-        fetched: dict[str, dict[str, object]] = dict(fetched_window_metadata(windows or {}))
-        if windows is not None and keys:
+        chunked = isinstance(obj, FrameChunks)
+        results, wheres, windows, counts = [], [], {}, {}
+        for frame in obj if chunked else [obj]:
+            chunk_keys, chunk_windows = keys, None
+            if keys is not None and FETCHED_WINDOWS in frame.attrs:
+                stated = frame.attrs[FETCHED_WINDOWS]
+                # a chunk owns the keys it states; a whole frame owns every key of the run
+                chunk_keys = [k for k in keys if k in stated] if chunked else keys
+                chunk_windows = {k: stated.get(k, []) for k in chunk_keys}
+                windows.update(chunk_windows)
+            if chunk_keys is not None and not chunk_keys:
+                continue
+            metadata = context.definition_metadata
+            where = self._slice(context, spec, metadata, chunk_keys, chunk_windows)
+            results.append(self._write(context, storage, spec, frame, where, replace, allow_empty))
+            wheres.append(where)
+            if keys is not None and len(keys) > 1:
+                pdef = context.asset_partitions_def
+                counts.update(partition_row_counts(spec, pdef, chunk_keys, frame) or {})
+        if chunked:
+            context.add_output_metadata(obj.finish())
+        if not results:
+            context.add_output_metadata({"rows_written": 0, "storage_write": "none"})
+            return
+        where = wheres[0] if len(wheres) == 1 else combined_slice(wheres)
+        meta = self._metadata(spec, where, combined_result(results), storage.backend, keys)
+        fetched: dict[str, dict[str, object]] = dict(fetched_window_metadata(windows))
+        if windows and keys:
             # A run that fetched part of its partitions: each partition's row count is what
             # it holds now, not the few rows this run wrote into it.
             asset = context.asset_key.to_user_string()
@@ -329,14 +336,40 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
                 meta["dagster/row_count"] = meta["stored_rows"]
         context.add_output_metadata(meta)
         if keys is not None and len(keys) > 1:
-            self._per_partition_counts(context, spec, keys, obj, fetched)
+            self._per_partition_counts(context, keys, counts, fetched)
+
+    @staticmethod
+    def _write(
+        context: dg.OutputContext,
+        storage: Storage,
+        spec: TableSpec,
+        frame: pd.DataFrame,
+        where: Slice,
+        replace: bool,
+        allow_empty: bool,
+    ) -> WriteResult:
+        try:
+            result = storage.write(spec, frame, where, replace=replace, allow_empty=allow_empty)
+        except EmptyReplacement as exc:
+            raise StorageError(
+                f"{exc} To delete those days' {spec.noun} deliberately, re-run with the tag "
+                f"{REPLACE_TAG}=allow_empty."
+            ) from None
+        if result.rows_not_returned:
+            returned = cell_counts(spec, frame, where)
+            for cell, n in list(result.not_returned_by_cell.items())[:20]:
+                context.log.warning(
+                    f"{spec.name} {cell}: this run returned {returned.get(cell, 0)} "
+                    f"{spec.noun} for a slice holding {n} it did not return; those {n} "
+                    f"are kept (run tag {REPLACE_TAG}=true replaces the slice)"
+                )
+        return result
 
     @staticmethod
     def _per_partition_counts(
         context: dg.OutputContext,
-        spec: TableSpec,
         keys: list[str],
-        obj: pd.DataFrame,
+        counts: Mapping[str, int],
         fetched: Mapping[str, Mapping[str, object]],
     ) -> None:
         # A single-run backfill records one materialization per partition: each carries the
@@ -345,9 +378,8 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
             step_context = context.step_context
         except dg.DagsterInvariantViolationError:  # an OutputContext built outside a run
             return
-        counts = partition_row_counts(spec, context.asset_partitions_def, keys, obj)
         per_key: dict[str, dict[str, object]] = {k: dict(v) for k, v in fetched.items()}
-        for k, n in (counts or {}).items():
+        for k, n in counts.items():
             meta = per_key.setdefault(k, {})
             meta.update({"dagster/row_count": meta.get("stored_rows", n), "partition_rows": n})
         if per_key:

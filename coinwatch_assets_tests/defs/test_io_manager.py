@@ -6,7 +6,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
+from coinwatch_assets.defs.storage import FETCHED_WINDOWS, CoinwatchIOManager, DatabaseResource
+from coinwatch_assets.lib.storage.chunks import FrameChunks
 from coinwatch_assets.lib.storage.frames import StorageError
 from coinwatch_assets.lib.symbols import key_to_symbol
 from coinwatch_assets_tests.factories import ohlcv_frame
@@ -258,3 +259,58 @@ def test_a_range_written_outside_a_run_needs_no_run_context(instance, database) 
     frame = _frames([(d, "BTC-USDT") for d in DAYS[:2]], 100.0)
     CoinwatchIOManager(database=database).handle_output(context, frame)
     assert len(database.read("ohlcv")) == 2 * 288
+
+
+@dg.asset(
+    name="ohlcv",
+    metadata=PINS,
+    partitions_def=date_x_symbol,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def ohlcv_chunked(context: dg.AssetExecutionContext, config: Prices) -> FrameChunks:
+    """One chunk per symbol, each stating its keys; produced only as the IO manager asks."""
+    keys = [
+        (k.keys_by_dimension["date"], k.keys_by_dimension["symbol"]) for k in context.partition_keys
+    ]
+    produced: list[str] = []
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        for sym in sorted({s for _, s in keys}):
+            mine = [(d, s) for d, s in keys if s == sym]
+            frame = _frames(mine, config.base_price)
+            day = pd.Timedelta(days=1)
+            frame.attrs[FETCHED_WINDOWS] = {
+                f"{d}|{s}": [(pd.Timestamp(d, tz="UTC"), pd.Timestamp(d, tz="UTC") + day)]
+                for d, s in mine
+            }
+            produced.append(sym)
+            yield frame
+
+    return FrameChunks(chunks(), lambda: {"chunks_produced": ",".join(produced)})
+
+
+def test_chunked_output_writes_each_chunk_into_its_own_keys(instance, database) -> None:
+    seed_everything(instance, database)
+    result = run(
+        [ohlcv_chunked],
+        instance,
+        database,
+        start="2024-01-02|BTC-USDT",
+        end="2024-01-03|ETH-USDT",
+        base_price=7.0,
+    )
+    assert result.success
+    assert changed_cells(database) == {
+        ("BTC/USDT", "2024-01-02"),
+        ("BTC/USDT", "2024-01-03"),
+        ("ETH/USDT", "2024-01-02"),
+        ("ETH/USDT", "2024-01-03"),
+    }
+    events = result.get_asset_materialization_events()
+    assert len(events) == 4  # one per partition, each with its own rows
+    for event in events:
+        meta = event.materialization.metadata
+        assert meta["dagster/row_count"].value == 288 and meta["partition_rows"].value == 288
+        # the run's totals and what is known only once every chunk was produced
+        assert meta["rows_written"].value == 4 * 288 and meta["rows_updated"].value == 4 * 288
+        assert meta["chunks_produced"].value == "BTC-USDT,ETH-USDT"

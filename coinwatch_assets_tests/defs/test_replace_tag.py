@@ -106,7 +106,7 @@ def test_the_documented_headless_command_carries_the_tag(tmp_path) -> None:
     with dg.DagsterInstance.from_config(str(tmp_path / "home")) as inst:
         inst.add_dynamic_partitions("symbols", ["BTC-USDT"])
     dagster = Path(sys.executable).with_name("dagster")
-    tags = {"dagster/partition": "2024-01-02|BTC-USDT", REPLACE_TAG: "true"}
+    tags = {"dagster/partition": "2024-01|BTC-USDT", REPLACE_TAG: "true"}
     command = [dagster, "job", "execute", "-m", "coinwatch_assets.definitions"]
     command += ["-j", "__ASSET_JOB", "--op-selection", "ohlcv", "--tags", json.dumps(tags)]
     proc = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True)

@@ -1,5 +1,6 @@
 """A venue's market assets: the symbol universe (`markets`) and exchange candles (`ohlcv`)."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -32,9 +33,9 @@ from coinwatch_assets.lib.market.grain import (
     join_key,
 )
 from coinwatch_assets.lib.market.universe import delisted_since, merge_markets
-from coinwatch_assets.lib.ohlcv_frame import empty_ohlcv
 from coinwatch_assets.lib.quality.timeframes import parse_timeframe
 from coinwatch_assets.lib.sources.history import HISTORY_SOURCE_TAG
+from coinwatch_assets.lib.storage.chunks import FrameChunks
 from coinwatch_assets.lib.storage.slices import Cell, Slice
 from coinwatch_assets.lib.storage.tables import table_spec
 from coinwatch_assets.lib.symbols import key_to_symbol, symbol_to_key
@@ -129,6 +130,15 @@ def _narrowed(
     return narrow_plan(plan, latest=latest, overlap=step * OVERLAP_CANDLES)
 
 
+def _fetch_table(fetches: list[tuple[str, datetime, datetime]], rows: dict[str, int]) -> str:
+    """The run's fetches as a table (one line per symbol window, not one log event each)."""
+    lines = ["| symbol | from | to | candles |", "|---|---|---|---|"]
+    for symbol_key, start, end in fetches[:500]:
+        got = sum(n for k, n in rows.items() if k.endswith(f"|{symbol_key}"))
+        lines.append(f"| {symbol_key} | {start:%Y-%m-%d %H:%M} | {end:%Y-%m-%d %H:%M} | {got} |")
+    return "\n".join(lines)
+
+
 def build_ohlcv(
     venue: Venue, partitions: VenuePartitions, markets: dg.AssetsDefinition
 ) -> dg.AssetsDefinition:
@@ -147,7 +157,7 @@ def build_ohlcv(
         required_resource_keys={source_key, "database"},
         kinds={"python", "sql"},
     )
-    def ohlcv(context: dg.AssetExecutionContext) -> pd.DataFrame:
+    def ohlcv(context: dg.AssetExecutionContext) -> FrameChunks:
         """Closed OHLCV candles per UTC month and symbol (the current month: up to now)."""
         market_source: MarketSourceResource = getattr(context.resources, source_key)
         database: DatabaseResource = context.resources.database
@@ -162,7 +172,7 @@ def build_ohlcv(
         since = datetime.combine(venue.start_date, datetime.min.time(), UTC)
         pins = {"exchange": venue.exchange_label, "timeframe": timeframe}
         plan = _narrowed(context, database, fetch_windows(months_by_symbol, now, since), pins)
-        frames, rows_by_key, skipped, fetched = [], {}, [], []
+        skipped, fetches = [], []
         for symbol_key, start, end in plan:
             symbol = key_to_symbol(symbol_key)
             gone = delisted.get(symbol)
@@ -180,35 +190,48 @@ def build_ohlcv(
                 if start >= cut:
                     continue
                 end = cut
-            frame = source.fetch_ohlcv(symbol, timeframe, start, end, now=now)
-            context.log.info(
-                f"{symbol} [{start:%Y-%m-%d %H:%M}, {end:%Y-%m-%d %H:%M}): {len(frame)}"
-            )
-            frames.append(frame)
-            fetched.append((symbol_key, start, end))
-            for month, count in frame.groupby(frame["ts"].dt.strftime(MONTH_FMT)).size().items():
-                key = join_key(month, symbol_key)
-                rows_by_key[key] = rows_by_key.get(key, 0) + int(count)
+            fetches.append((symbol_key, start, end))
+        rows_by_key: dict[str, int] = {}
         keys = [join_key(month, sym) for month, sym in run_keys]
         skipped = sorted(set(skipped))
-        empty = [k for k in keys if k not in rows_by_key and k not in skipped]
-        context.add_output_metadata(
-            {
-                "timeframe": timeframe,
-                "source": source.exchange_id,
-                "fetches": len(frames),
-                FETCHED_AT: now.isoformat(),
+
+        def chunks() -> Iterator[pd.DataFrame]:
+            # One symbol at a time: a backfill of many symbols x years holds one symbol's
+            # window in memory, never the whole range (the IO manager writes each chunk).
+            for symbol_key, start, end in fetches:
+                frame = source.fetch_ohlcv(
+                    key_to_symbol(symbol_key), timeframe, start, end, now=now
+                )
+                months = frame["ts"].dt.strftime(MONTH_FMT)
+                for month, count in frame.groupby(months).size().items():
+                    key = join_key(month, symbol_key)
+                    rows_by_key[key] = rows_by_key.get(key, 0) + int(count)
+                # The run owns what it fetched, not its partitions' whole months (storage.py).
+                frame.attrs[FETCHED_WINDOWS] = partition_windows(
+                    [(symbol_key, start, end)], [k for k in run_keys if k[1] == symbol_key]
+                )
+                yield frame
+
+        def finish() -> dict[str, object]:
+            empty = [k for k in keys if k not in rows_by_key and k not in skipped]
+            return {
                 # Empty answers are recorded, not errors: an exchange can have no trades.
                 # Stored candles of such a month are kept (see candles_not_returned).
                 "empty_partitions": len(empty),
                 "empty_partition_keys": ", ".join(empty[:50]),
-                SKIPPED_PARTITIONS: dg.MetadataValue.json(skipped),
+                "fetched": dg.MetadataValue.md(_fetch_table(fetches, rows_by_key)),
                 **(stats.as_metadata() if (stats := getattr(source, "stats", None)) else {}),
             }
+
+        context.add_output_metadata(
+            {
+                "timeframe": timeframe,
+                "source": source.exchange_id,
+                "fetches": len(fetches),
+                FETCHED_AT: now.isoformat(),
+                SKIPPED_PARTITIONS: dg.MetadataValue.json(skipped),
+            }
         )
-        out = pd.concat(frames, ignore_index=True) if frames else empty_ohlcv()
-        # The run owns what it fetched, not its partitions' whole months (see storage.py).
-        out.attrs[FETCHED_WINDOWS] = partition_windows(fetched, run_keys)
-        return out
+        return FrameChunks(chunks(), finish)
 
     return ohlcv

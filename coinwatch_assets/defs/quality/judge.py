@@ -192,6 +192,23 @@ def _fetch_meta(
     return targets, at, spans
 
 
+# Judged days per batch of keys read and judged together (about a symbol-year).
+DAYS_PER_BATCH = 366
+
+
+def day_batches(days: dict[str, list[date]]) -> list[dict[str, list[date]]]:
+    """The keys in batches of at most DAYS_PER_BATCH judged days (a key is never split)."""
+    batches: list[dict[str, list[date]]] = [{}]
+    size = 0
+    for key in sorted(days, key=lambda k: split_key(k)[::-1]):
+        if size and size + len(days[key]) > DAYS_PER_BATCH:
+            batches.append({})
+            size = 0
+        batches[-1][key] = days[key]
+        size += len(days[key])
+    return [b for b in batches if b]
+
+
 def days_slice(
     spec: TableSpec, pdef: dg.PartitionsDefinition, days: dict[str, list[date]], pins: dict
 ) -> Slice:
@@ -242,7 +259,6 @@ class Judge:
             days = {
                 k: judged_days(split_key(k)[0], spans.get(k), fetched_at.get(k, now)) for k in keys
             }
-        candles = storage.read(candles_spec, days_slice(candles_spec, pdef, days, pins))
         # The registry rows of the whole months: the verdict of days not judged now.
         where = partition_slice(gaps_spec, "ohlcv_gaps", pdef, keys).pinned(pins)
         previous = storage.read(gaps_spec, where)
@@ -259,9 +275,18 @@ class Judge:
             first_candle=storage.first_times(candles_spec, listed.pinned(pins), "symbol"),
             delisted=delisted_since(database.read("markets"), exchange),
         )
-        registry, evaluations = evaluate_partitions(
-            self.asset_key, days, candles, previous, series, fetched_at
-        )
+        registries, evaluations = [], []
+        for group in day_batches(days):
+            # A batch of keys at a time: a backfill of years holds about a symbol-year of
+            # candles, an intraday run of every symbol one batch.
+            candles = storage.read(candles_spec, days_slice(candles_spec, pdef, group, pins))
+            found, judged_now = evaluate_partitions(
+                self.asset_key, group, candles, previous, series, fetched_at
+            )
+            registries.append(found)
+            evaluations += judged_now
+        found = [r for r in registries if len(r)]
+        registry = pd.concat(found, ignore_index=True) if found else empty_registry()
         # One transaction replaces the registry rows of every month of the run (rows of days
         # not judged now are written back as they were): re-runs never duplicate holes, and
         # `attempts` (and accepted holes' notes) carry over.

@@ -1,7 +1,7 @@
 """CoinMarketCap assets against the CMC emulator (real recorded bodies), beside CoinGecko."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -14,14 +14,17 @@ from coinwatch_assets.defs.fundamentals.cmc_checks import (
     cmc_ids_resolved,
     market_metrics_cross_provider,
 )
-from coinwatch_assets.defs.fundamentals.cmc_dex import dex_pairs, dex_pairs_partitions
+from coinwatch_assets.defs.fundamentals.cmc_dex import current_slot, dex_pairs, dex_pairs_partitions
 from coinwatch_assets.defs.fundamentals.cmc_resources import CoinMarketCapResource
 from coinwatch_assets.defs.fundamentals.resources import CoinGeckoResource
 from coinwatch_assets.defs.monitor.failure_sensor import pipeline_failure_sensor
 from coinwatch_assets.defs.monitor.resources import AlertWebhookResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 from coinwatch_assets.lib.fundamentals.cmc_credits import CreditLedger, month_of
+from coinwatch_assets.lib.fundamentals.cmc_dex import DEX_COLUMNS
 from coinwatch_assets.lib.storage.schema import upgrade_database
+from coinwatch_assets.lib.storage.slices import Slice
+from coinwatch_assets.lib.storage.tables import table_spec
 from coinwatch_assets_tests.defs.fundamentals.conftest import (
     KEY,
     coingecko,
@@ -204,9 +207,18 @@ def test_dex_pairs_of_each_network_from_the_emulator(
     resources = make_resources(emulator, cmc_emulator, sqlite_url, monkeypatch)
     resources["coinmarketcap"] = cmc(cmc_emulator, dex_networks="ethereum, solana")
     key = dex_pairs_partitions.get_partition_key_for_timestamp(datetime.now(UTC).timestamp())
+    # an earlier slot of the day, stored by an earlier run: a run owns only its own slot
+    earlier = current_slot(datetime.now(UTC)) - timedelta(minutes=5)
+    kept = pd.DataFrame([{c: None for c in DEX_COLUMNS}]).assign(
+        network="ethereum", contract_address="0xearlier", ts=pd.Timestamp(earlier)
+    )
+    store = resources["database"].storage()
+    store.write(table_spec("dex_pairs"), kept, Slice.whole_table("dex_pairs"))
     for _ in range(2):  # a re-run of the slot replaces it
         assert run([dex_pairs], resources, instance, partition_key=key).success
     rows = resources["database"].read("dex_pairs")
+    assert rows.loc[rows["contract_address"] == "0xearlier", "ts"].tolist() == [kept["ts"][0]]
+    rows = rows[rows["contract_address"] != "0xearlier"]
     assert rows["network"].value_counts().to_dict() == {"ethereum": 3, "solana": 2}
     weth = rows[rows["base_symbol"] == "WETH"].iloc[0]
     assert (weth["dex"], weth["quote_symbol"], weth["price"]) == ("uniswap-v3", "USDC", 3500.0)

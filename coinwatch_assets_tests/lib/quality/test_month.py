@@ -120,3 +120,16 @@ def test_a_span_window_is_counted_per_day_in_the_table() -> None:
         ("2024-01-01", 285, 288, 1, 3),
         ("2024-01-02", 285, 288, 1, 3),
     ]
+
+
+def test_judged_days_are_read_in_batches_of_about_a_symbol_year() -> None:
+    from coinwatch_assets.defs.quality.judge import DAYS_PER_BATCH, day_batches
+
+    month = [date(2024, 1, d) for d in range(1, 32)]
+    days = {f"2024-{m:02d}|{s}": month for s in ("A-B", "C-D") for m in range(1, 25)}
+    batches = day_batches(days)
+    assert sorted(k for b in batches for k in b) == sorted(days)  # every key, once
+    assert all(sum(len(d) for d in b.values()) <= DAYS_PER_BATCH for b in batches)
+    assert len(batches) == 5  # 48 months of 31 days, 11 months (341 days) a batch
+    # an intraday run of many symbols, one day each: one batch
+    assert len(day_batches({f"2024-01|S{i}-B": [date(2024, 1, 31)] for i in range(200)})) == 1
