@@ -42,7 +42,7 @@ from coinwatch_assets.lib.storage.schema import upgrade_database
 from coinwatch_assets.lib.storage.slices import Slice
 from coinwatch_assets.lib.storage.tables import table_spec
 from coinwatch_assets_tests.defs.news.conftest import news_resources, rss_body
-from coinwatch_assets_tests.defs.quality.helpers import run
+from coinwatch_assets_tests.defs.quality.helpers import day_tags, run
 from coinwatch_assets_tests.emulators.binance import BinanceEmulator
 from coinwatch_assets_tests.emulators.rss import RssEmulator
 from coinwatch_assets_tests.shared_data import read_candles_csv, shared_path
@@ -136,6 +136,8 @@ def _fill(url: str, exchange: BinanceEmulator, rss: RssEmulator) -> pd.DataFrame
             instance,
             _market_resources(database, exchange),
             key=_partition_key(DAY, "ADA-BTC"),
+            # the recorded day only (its month holds 20 recorded days)
+            tags=day_tags(f"{DAY:%Y-%m-%d}"),
         )
         resources = news_resources(url, [rss.custom_url("f.xml")])
         for day in sorted({f"{d:%Y-%m-%d}" for _, _, d in (FRESH, STALE)}):

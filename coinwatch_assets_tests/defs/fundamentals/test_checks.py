@@ -93,7 +93,7 @@ def test_cross_source_check_warns_when_price_and_exchange_close_diverge(resource
     spec = table_spec("ohlcv")
     for symbol_key in ("BTC-USDT", "ETH-USDT"):
         symbol = symbol_key.replace("-", "/")
-        where = partition_slice(spec, "ohlcv", ohlcv_partitions, [f"2024-03-01|{symbol_key}"])
+        where = partition_slice(spec, "ohlcv", ohlcv_partitions, [f"2024-03|{symbol_key}"])
         resources["database"].storage().write(spec, candles[candles["symbol"] == symbol], where)
     found = run_checks([market_metrics_vs_ohlcv], [market_metrics], resources, instance, key)
     check = found["market_metrics_vs_ohlcv"]
