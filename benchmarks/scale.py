@@ -282,6 +282,10 @@ def child(args: argparse.Namespace) -> None:
         out = scenario_backfill(int(params[0]), int(params[1]), params[2])
     elif name == "intraday":
         out = scenario_intraday(int(params[0]))
+    elif name == "automation":
+        from derived_eval import measure
+
+        out = measure(int(params[0]), int(params[1]))
     else:
         raise SystemExit(f"unknown scenario {name}")
     print(json.dumps(out))
@@ -367,6 +371,16 @@ def main() -> None:
             f"intraday run, 200 symbols on a month's last day (checks + derived): "
             f"{verdict(r['seconds'], 60, ' s')} (ohlcv + checks {r['ohlcv_s']:.1f} s, derived "
             f"{r['derived_s']:.1f} s; {r['candles_written']:,} candles written)"
+        )
+    if "automation" in only:
+        r = run_child("automation:200:8")
+        ticks = {k: v for k, v in r.items() if k.endswith("tick_seconds")}
+        worst = max(ticks, key=ticks.get)
+        print(
+            f"derived automation evaluation, 200 symbols x 8 years of months "
+            f"({r['partitions_per_asset']:,} partitions per asset): slowest tick "
+            f"{verdict(ticks[worst], 5, ' s')} ({worst}); "
+            + ", ".join(f"{k.removesuffix('_seconds')} {v:.2f} s" for k, v in ticks.items())
         )
 
 
