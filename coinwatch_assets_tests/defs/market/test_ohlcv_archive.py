@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -22,6 +22,8 @@ from coinwatch_assets.defs.market.venue import build_venue
 from coinwatch_assets.defs.quality.checks import NO_GAPS
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
+from coinwatch_assets.lib.market.fetch_plan import FETCH_WINDOWS_TAG, encode_windows
+from coinwatch_assets.lib.market.grain import join_key, month_key
 from coinwatch_assets.lib.sources.exchange import ExchangeSource
 from coinwatch_assets.lib.sources.history import HISTORY_REST, HISTORY_SOURCE_TAG
 from coinwatch_assets.lib.venues import Venue
@@ -39,7 +41,7 @@ FULL_DAY = "2017-11-05"  # 1,440 candles: the one day of the recording without a
 
 def partition_key(day: str) -> str:
     """The `ohlcv` partition key holding `day` (the only place that knows the key format)."""
-    return f"{day}|{SYMBOL_KEY}"
+    return join_key(month_key(date.fromisoformat(day)), SYMBOL_KEY)
 
 
 @pytest.fixture
@@ -83,7 +85,12 @@ def resources(emulators, database_url: str) -> dict[str, Any]:
 
 
 def run(instance, resources, first: str, last: str | None = None, tags=None):
+    """The partitions holding days `first`..`last`, fetching those days only (unless `tags`
+    say which windows, as a repair request does)."""
     range_tags = {RANGE_START: partition_key(first), RANGE_END: partition_key(last or first)}
+    start = datetime.fromisoformat(first).replace(tzinfo=UTC)
+    end = datetime.fromisoformat(last or first).replace(tzinfo=UTC) + timedelta(days=1)
+    range_tags[FETCH_WINDOWS_TAG] = encode_windows([(start, end)])
     return dg.materialize(
         [VENUE.ohlcv, VENUE.quality_checks],
         instance=instance,
