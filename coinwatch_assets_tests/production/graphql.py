@@ -157,6 +157,21 @@ class DagsterApi:
         if data["startSchedule"]["__typename"] != "ScheduleStateResult":
             raise GraphQLError(f"startSchedule {name}: {data['startSchedule']}")
 
+    def stop_schedule(self, name: str) -> None:
+        state = self.query(
+            """query S($sel: ScheduleSelector!) { scheduleOrError(scheduleSelector: $sel) {
+                 ... on Schedule { scheduleState { id } } } }""",
+            sel={**self.repo, "scheduleName": name},
+        )["scheduleOrError"]["scheduleState"]["id"]
+        data = self.query(
+            """mutation M($id: String) { stopRunningSchedule(id: $id) {
+                 __typename ... on ScheduleStateResult { scheduleState { status } }
+                 ... on PythonError { message } } }""",
+            id=state,
+        )
+        if data["stopRunningSchedule"]["__typename"] != "ScheduleStateResult":
+            raise GraphQLError(f"stopRunningSchedule {name}: {data['stopRunningSchedule']}")
+
     # --- reading --------------------------------------------------------------------------
 
     def sensor(self, name: str) -> dict[str, Any]:
