@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from coinwatch_assets.lib.market.grain import month_key
 from coinwatch_assets_tests.production.conftest import CLEAN_KEYS, Deployment
 
 CHROMIUM_FLAGS = [
@@ -29,7 +31,7 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 TIMEOUT_MS = 60_000
-PARTITION_KEY = re.compile(r"\d{4}-\d{2}-\d{2}\|[A-Z]+-USDT")
+PARTITION_KEY = re.compile(r"\d{4}-\d{2}\|[A-Z]+-USDT")  # month|symbol
 
 
 def chromium_path() -> str:
@@ -88,6 +90,8 @@ def test_asset_graph_shows_every_group_and_asset(
     finally:
         shot(page, artifacts_dir, "asset-graph")
     # The catalog lists every asset with its group; each group's lineage shows its assets.
+    # The list renders only the rows in view: a window tall enough for every asset.
+    page.set_viewport_size({"width": 1600, "height": 400 + 60 * len(set().union(*groups.values()))})
     page.goto(f"{populated.stack.url}/assets")
     try:
         for group in groups:
@@ -112,7 +116,8 @@ def test_asset_page_shows_partitions_and_check_results(
     try:
         for key in CLEAN_KEYS:
             expect(page.get_by_text(key).first).to_be_visible()
-        expect(page.get_by_text(populated.days[0]).first).to_be_visible()
+        month = month_key(date.fromisoformat(populated.days[0]))
+        expect(page.get_by_text(month, exact=True).first).to_be_visible()
     finally:
         shot(page, artifacts_dir, "ohlcv-partitions")
     page.goto(f"{url}?view=checks")
