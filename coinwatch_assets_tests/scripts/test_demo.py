@@ -27,20 +27,22 @@ def test_demo_finds_and_repairs_holes_and_flags_the_divergence(tmp_path: Path) -
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
-    # ETH/USDT misses 02:00-02:15 (3 candles) every day by design: found, then explained.
-    # Today's hole exists once 02:15 UTC has passed (the demo fetches today up to now).
-    found = out.count("ETH-USDT: ohlcv_no_gaps failed: 1 hole(s): missed")
-    assert found in (4, 6)
+    # ETH/USDT misses 02:00-02:15 (3 candles) every day by design: found, then explained. The
+    # demo's three days lie in one month partition (two across a month's end); today's hole
+    # exists once 02:15 UTC has passed (the demo fetches today up to now).
+    pattern = r"\d{4}-\d{2}\|ETH-USDT: ohlcv_no_gaps failed: (\d+) hole\(s\): missed"
+    holes = sum(int(n) for n in re.findall(pattern, out)) // 2  # per venue
+    assert holes in (2, 3), out
     for venue in ("alpha", "beta"):
-        assert f"[{venue}] fetched 9 partitions in one run" in out
-        assert f"[{venue}] gap repair sensor: {found // 2} re-fetch(es) run" in out
+        assert re.search(rf"\[{venue}\] fetched (3|6) partitions in one run", out), out
+        assert re.search(rf"\[{venue}\] gap repair sensor: [1-9]\d* re-fetch\(es\) run", out)
     rows = dict(re.findall(r"^(\w+\s+\w+/USDT)\s+\d+\s+(\d+\s+\S+)", out, re.M))
     assert {re.sub(r"\s+", " ", k): re.sub(r"\s+", " ", v) for k, v in rows.items()} == {
         "alpha BTC/USDT": "0 -",
-        "alpha ETH/USDT": f"{found // 2} no_trades",
+        "alpha ETH/USDT": f"{holes} no_trades",
         "alpha SOL/USDT": "0 -",
         "beta BTC/USDT": "0 -",
-        "beta ETH/USDT": f"{found // 2} no_trades",
+        "beta ETH/USDT": f"{holes} no_trades",
         "beta SOL/USDT": "0 -",
     }
     assert re.search(r"checks \(latest per partition\): (\d+) of \1 passed", out)
