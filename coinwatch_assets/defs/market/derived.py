@@ -194,5 +194,8 @@ def build_derived_sensor(
         # Running from the start: stopped, derived assets look dead to a newcomer. It only requests
         # runs after ohlcv changes, so a fresh `make dev` still launches nothing by itself.
         default_status=dg.DefaultSensorStatus.RUNNING,
+        # The check gate is a condition of our own (gate.py): the daemon cannot deserialize
+        # it, so the sensor is evaluated in the code server (the daemon alone never ticks it).
+        use_user_code_server=True,
         description="Evaluates the automation conditions of the assets derived from ohlcv.",
     )
