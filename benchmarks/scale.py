@@ -249,7 +249,8 @@ def scenario_intraday(n_symbols: int) -> dict:
         )
         seconds = time.perf_counter() - started
     assert derived.success
-    written = sum(
+    # rows_written is the run's total, carried by every partition's materialization
+    written = max(
         int(m.metadata["rows_written"].value)
         for m in fetched.asset_materializations_for_node(venue.ohlcv.key.path[-1])
         if "rows_written" in m.metadata
