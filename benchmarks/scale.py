@@ -7,7 +7,7 @@ Prints, each measured in this one run (sample candles, 5m, offline):
   TimescaleDB + Postgres instance (limit 4x); 20 symbols x 2 years (limit 2x) and its peak RSS
   (limit 1.5 GB);
 - an intraday run of 200 symbols on the last day of a month, with checks and derived assets
-  (limit 60 s end to end);
+  (limit 60 s end to end), after the month's earlier ticks stored and derived its other days;
 - one evaluation of the derived assets' automation with 200 symbols x 8 years of months
   materialized (limit 5 s; benchmarks/derived_eval.py).
 
@@ -17,9 +17,11 @@ Each scenario runs in a fresh process (its peak RSS is its own).
 """
 
 import argparse
+import atexit
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,7 +35,11 @@ from bench_setup import QUIET, RANGE
 
 # Two whole years of history before today's month.
 os.environ["COINWATCH_START_DATE"] = "2024-01-01"
+# Dagster as the deployment image runs it (docker/Dockerfile): range runs batch their
+# materializations (dagster-postgres stores a batch in one insert; SQLite one by one).
+os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")
 WORK = Path(tempfile.mkdtemp(prefix="coinwatch-scale-"))
+atexit.register(shutil.rmtree, WORK, True)
 HERE = Path(__file__).resolve()
 
 
@@ -201,8 +207,9 @@ def scenario_backfill(n_symbols: int, months: int, kind: str) -> dict:
     }
 
 
-def scenario_intraday(n_symbols: int) -> dict:
-    """The last day of a month: every symbol holds the month up to 25 minutes ago."""
+def scenario_intraday(n_symbols: int, kind: str) -> dict:
+    """The last day of a month: every symbol holds the month up to 25 minutes ago, derived by
+    the month's earlier ticks; one intraday tick fetches the rest, checks it, derives it."""
     from coinwatch_assets.definitions import defs
     from coinwatch_assets.defs.market.venue import build_venue
     from coinwatch_assets.defs.storage import CoinwatchIOManager
@@ -215,9 +222,9 @@ def scenario_intraday(n_symbols: int) -> dict:
     month = month_key(datetime.now(UTC).replace(day=1) - timedelta(days=1))
     start, end = month_window(month)
     symbols = universe(n_symbols)
-    without_dagster(symbols, start, end - timedelta(minutes=25), "dagster_intraday")
+    without_dagster(symbols, start, end - timedelta(minutes=25), f"dagster_{kind}")
     venue = build_venue(bench_venue())
-    database = database_of("dagster_intraday")
+    database = database_of(f"dagster_{kind}")
     resources = {
         **defs.resources,
         "database": database,
@@ -226,8 +233,23 @@ def scenario_intraday(n_symbols: int) -> dict:
     }
     keys = sorted(symbol_to_key(s) for s in symbols)
     tags = {RANGE[0]: f"{month}|{keys[0]}", RANGE[1]: f"{month}|{keys[-1]}"}
-    with instance_of("sqlite", "intraday") as instance:
+    derived_keys = [a.key for a in venue.derived]
+
+    def derive(instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+        # The derived assets run as automation requests them: their own run.
+        return dg.materialize(
+            [*venue.derived, venue.ohlcv],
+            selection=derived_keys,
+            instance=instance,
+            tags=tags,
+            run_config=QUIET,
+            resources=resources,
+        )
+
+    with instance_of(kind, f"intraday_{kind}") as instance:
         instance.add_dynamic_partitions(venue.partitions.symbols.name, keys)
+        # The month's earlier ticks derived its days (not timed): the tick derives today only.
+        assert derive(instance).success
         started = time.perf_counter()
         fetched = dg.materialize(
             [venue.ohlcv, venue.quality_checks],
@@ -238,16 +260,14 @@ def scenario_intraday(n_symbols: int) -> dict:
             raise_on_error=False,
         )
         ohlcv_s = time.perf_counter() - started
-        # The derived assets run as automation requests them: their own run.
-        derived = dg.materialize(
-            [*venue.derived, venue.ohlcv],
-            selection=[a.key for a in venue.derived],
-            instance=instance,
-            tags=tags,
-            run_config=QUIET,
-            resources=resources,
-        )
+        derived = derive(instance)
         seconds = time.perf_counter() - started
+        derived_days = {
+            m.partition: int(m.metadata["derived_days"].value)
+            for node in derived_keys
+            for m in derived.asset_materializations_for_node(node.path[-1])
+            if "derived_days" in m.metadata
+        }
     assert derived.success
     # rows_written is the run's total, carried by every partition's materialization
     written = max(
@@ -255,12 +275,14 @@ def scenario_intraday(n_symbols: int) -> dict:
         for m in fetched.asset_materializations_for_node(venue.ohlcv.key.path[-1])
         if "rows_written" in m.metadata
     )
+    database.storage().dispose()
     return {
         "symbols": n_symbols,
         "seconds": seconds,
         "ohlcv_s": ohlcv_s,
         "derived_s": seconds - ohlcv_s,
         "candles_written": written,
+        "derived_days_max": max(derived_days.values(), default=0),
     }
 
 
@@ -282,7 +304,7 @@ def child(args: argparse.Namespace) -> None:
     if name == "backfill":
         out = scenario_backfill(int(params[0]), int(params[1]), params[2])
     elif name == "intraday":
-        out = scenario_intraday(int(params[0]))
+        out = scenario_intraday(int(params[0]), params[1])
     elif name == "automation":
         from derived_eval import measure
 
@@ -367,11 +389,12 @@ def main() -> None:
             f"{verdict(r['peak_rss_mb'] / 1024, 1.5, ' GB')}"
         )
     if "intraday" in only:
-        r = run_child("intraday:200")
+        r = run_child("intraday:200:sqlite")
         print(
-            f"intraday run, 200 symbols on a month's last day (checks + derived): "
+            f"intraday run, 200 symbols on a month's last day (checks + derived), SQLite: "
             f"{verdict(r['seconds'], 60, ' s')} (ohlcv + checks {r['ohlcv_s']:.1f} s, derived "
-            f"{r['derived_s']:.1f} s; {r['candles_written']:,} candles written)"
+            f"{r['derived_s']:.1f} s; {r['candles_written']:,} candles written, at most "
+            f"{r['derived_days_max']} day(s) derived per partition)"
         )
     if "automation" in only:
         r = run_child("automation:200:8")

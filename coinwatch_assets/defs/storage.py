@@ -101,6 +101,9 @@ def partition_slice(
     return Slice(spec.name, spec.time_column, build_cells(selections), label)
 
 
+COLUMN_SCHEMA = "dagster/column_schema"
+
+
 def column_schema(spec: TableSpec) -> dg.TableSchema:
     """The table's columns as a Dagster table schema (shown in the UI)."""
     return dg.TableSchema(
@@ -124,7 +127,7 @@ def table_metadata(table: str, **pins: object) -> dict[str, object]:
         raise ValueError(f"table {table!r} pins {list(spec.pinned_columns)}, got {sorted(pins)}")
     return {
         "dagster/table_name": spec.name,
-        "dagster/column_schema": column_schema(spec),
+        COLUMN_SCHEMA: column_schema(spec),
         **pins,
     }
 
@@ -320,6 +323,9 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
             return
         where = wheres[0] if len(wheres) == 1 else combined_slice(wheres)
         meta = self._metadata(spec, where, combined_result(results), storage.backend, keys)
+        if COLUMN_SCHEMA in (context.definition_metadata or {}):
+            # The UI shows the definition's schema: not repeated in every partition's event.
+            del meta[COLUMN_SCHEMA]
         fetched: dict[str, dict[str, object]] = dict(fetched_window_metadata(windows))
         if windows and keys:
             # A run that fetched part of its partitions: each partition's row count is what
@@ -396,7 +402,7 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
             "rows_written": result.rows_written,
             "dagster/row_count": result.rows_written,
             "dagster/table_name": spec.name,
-            "dagster/column_schema": column_schema(spec),
+            COLUMN_SCHEMA: column_schema(spec),
             "storage_backend": backend,
         }
         if result.mode == "replace":

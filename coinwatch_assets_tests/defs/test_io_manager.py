@@ -6,7 +6,12 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from coinwatch_assets.defs.storage import FETCHED_WINDOWS, CoinwatchIOManager, DatabaseResource
+from coinwatch_assets.defs.storage import (
+    FETCHED_WINDOWS,
+    CoinwatchIOManager,
+    DatabaseResource,
+    table_metadata,
+)
 from coinwatch_assets.lib.storage.chunks import FrameChunks
 from coinwatch_assets.lib.storage.frames import StorageError
 from coinwatch_assets.lib.symbols import key_to_symbol
@@ -215,6 +220,21 @@ def test_unpartitioned_asset_upserts_the_table(instance, database) -> None:
     assert run([ohlcv_all], instance, database, base_price=7.0).success
     rows = database.read("ohlcv")
     assert len(rows) == 288 and rows["close"].iloc[0] == 7.0
+
+
+def test_a_schema_in_the_definition_is_not_repeated_in_each_materialization(
+    instance, database
+) -> None:
+    @dg.asset(name="ohlcv", metadata=table_metadata("ohlcv", **PINS))
+    def ohlcv_defined(config: Prices) -> pd.DataFrame:
+        return _frames([("2024-01-01", "BTC-USDT")], config.base_price)
+
+    result = run([ohlcv_defined], instance, database)
+    meta = result.get_asset_materialization_events()[0].materialization.metadata
+    assert meta["rows_written"].value == 288 and meta["dagster/table_name"].value == "ohlcv"
+    assert "dagster/column_schema" not in meta
+    definition = ohlcv_defined.specs_by_key[dg.AssetKey("ohlcv")].metadata
+    assert definition["dagster/column_schema"].columns[3].name == "ts"
 
 
 def test_unmapped_partition_dimension_is_refused(instance, database) -> None:

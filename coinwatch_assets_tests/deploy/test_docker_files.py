@@ -17,6 +17,8 @@ from dagster._config import process_config
 from dagster._core.instance.config import dagster_instance_config
 from dagster._serdes import ConfigurableClass, class_from_code_pointer
 
+from coinwatch_assets_tests.deploy.image import image_env
+
 REPO = Path(__file__).resolve().parents[2]
 DOCKER = REPO / "docker"
 DAGSTER_SERVICES = {"coinwatch-user-code", "dagster-webserver", "dagster-daemon", "coinwatch-init"}
@@ -133,3 +135,11 @@ def test_dockerfile_copies_only_files_of_the_repository() -> None:
             assert not _ignored(source, patterns), f"COPY {source}: excluded by dockerignore"
     # What the Python package build reads must be copied before `pip install .`.
     assert "COPY setup.py pyproject.toml" in dockerfile
+
+
+def test_image_batches_the_event_writes_of_range_runs() -> None:
+    # A range run's materializations stored in batched inserts, not a transaction each; the
+    # production test runs its Dagster processes with the same value.
+    env = image_env()
+    assert int(env["DAGSTER_EVENT_BATCH_SIZE"]) >= 100
+    assert env["DAGSTER_HOME"] == "/opt/dagster/dagster_home"

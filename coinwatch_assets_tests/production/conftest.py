@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from coinwatch_assets.lib.market.grain import join_key, month_keys
+from coinwatch_assets_tests.deploy.image import image_env
 from coinwatch_assets_tests.emulators.webhook import WebhookReceiver
 from coinwatch_assets_tests.production.graphql import TERMINAL, DagsterApi
 from coinwatch_assets_tests.production.stack import (
@@ -96,6 +97,8 @@ def deployment(timescale: TimescaleCluster, artifacts_dir: Path) -> Iterator[Dep
             # Every minute, so a test sees the schedule tick within ~60 s.
             "COINWATCH_INTRADAY_CRON": "* * * * *",
             "COINWATCH_ALERT_WEBHOOK": webhook.url,
+            # As the image runs every process: event writes batched.
+            "DAGSTER_EVENT_BATCH_SIZE": image_env()["DAGSTER_EVENT_BATCH_SIZE"],
         }
         # Outside pytest's tmp dirs: a parallel pytest session may prune those while we run.
         root = Path(tempfile.mkdtemp(prefix="coinwatch-deployment-"))
