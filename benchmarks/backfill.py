@@ -29,7 +29,7 @@ import dagster as dg
 import psycopg
 
 # Sets the sample venue's COINWATCH_* variables; coinwatch_assets is imported after it.
-from bench_setup import QUIET, RANGE
+from bench_setup import QUIET, RANGE, postgres_instance
 
 from coinwatch_assets.lib.market.grain import join_key, month_keys
 
@@ -100,13 +100,8 @@ def make_instance(tag: str):
     with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{tag}"')
     # psycopg2 scheme: dagster-postgres fails on psycopg 3 (see README, Instance storage).
-    url = cluster.url(tag, driver="psycopg2")
-    (home / "dagster.yaml").write_text(f"storage:\n  postgres:\n    postgres_url: {url}\n")
-    instance = dg.DagsterInstance.from_config(str(home))
-    try:
+    with postgres_instance(home, cluster.url(tag, driver="psycopg2")) as instance:
         yield instance
-    finally:
-        instance.dispose()
 
 
 def run_processes(months: list[str], sample_runs: int) -> None:

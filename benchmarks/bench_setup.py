@@ -8,6 +8,8 @@ preview warnings.
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.update(
@@ -27,3 +29,14 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+
+
+@contextmanager
+def postgres_instance(home: Path, url: str) -> Iterator[dg.DagsterInstance]:
+    """A Dagster instance in `home` on dagster-postgres at `url` (a psycopg2 URL)."""
+    (home / "dagster.yaml").write_text(f"storage:\n  postgres:\n    postgres_url: {url}\n")
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        yield instance
+    finally:
+        instance.dispose()

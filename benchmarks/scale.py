@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
-from bench_setup import QUIET, RANGE
+from bench_setup import QUIET, RANGE, postgres_instance
 
 # Two whole years of history before today's month.
 os.environ["COINWATCH_START_DATE"] = "2024-01-01"
@@ -82,13 +82,8 @@ def instance_of(kind: str, tag: str):
         with dg.instance_for_test(temp_dir=str(home)) as instance:
             yield instance
         return
-    url = os.environ["SCALE_PG_INSTANCE_URL"]
-    (home / "dagster.yaml").write_text(f"storage:\n  postgres:\n    postgres_url: {url}\n")
-    instance = dg.DagsterInstance.from_config(str(home))
-    try:
+    with postgres_instance(home, os.environ["SCALE_PG_INSTANCE_URL"]) as instance:
         yield instance
-    finally:
-        instance.dispose()
 
 
 def database_of(tag: str):
