@@ -8,7 +8,7 @@ import pandas as pd
 
 from coinwatch_assets.defs.partition_metadata import add_partition_metadata
 from coinwatch_assets.lib.storage.chunks import FrameChunks, combined_result, combined_slice
-from coinwatch_assets.lib.storage.frames import StorageError, column_kind
+from coinwatch_assets.lib.storage.frames import StorageError, column_kind, day_labels
 from coinwatch_assets.lib.storage.slices import Slice, build_cells
 from coinwatch_assets.lib.storage.store import DEFAULT_SQLITE_PATH, Storage
 from coinwatch_assets.lib.storage.tables import TableSpec, table_spec
@@ -195,7 +195,7 @@ def partition_row_counts(
         return None
     if frame is None or frame.empty:
         return dict.fromkeys(keys, 0)
-    parts = [pd.to_datetime(frame[spec.time_column], utc=True).dt.strftime(time_dims[0].fmt)]
+    parts = [day_labels(frame[spec.time_column], time_dims[0].fmt)]
     parts += [frame[column] for _, (column, _) in others]
     counts = (
         pd.Series(1, index=pd.MultiIndex.from_arrays(parts))

@@ -75,14 +75,22 @@ class GapPolicy:
         return detected_at + sum((self.delay(i) for i in range(repairs_done + 1)), timedelta())
 
 
-def empty_registry() -> pd.DataFrame:
-    """A registry frame with no rows and storage dtypes."""
+def _new_empty_registry() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in REGISTRY_COLUMNS})
     for col in ("gap_start", "gap_end", "detected_at"):
         frame[col] = frame[col].astype("datetime64[us, UTC]")
     for col in ("missing_candles", "attempts"):
         frame[col] = frame[col].astype("int64")
     return frame
+
+
+# Built once: a check run asks for an empty registry per clean month (~8 ms to build each).
+_EMPTY_REGISTRY = _new_empty_registry()
+
+
+def empty_registry() -> pd.DataFrame:
+    """A registry frame with no rows and storage dtypes (a fresh copy: callers may add to it)."""
+    return _EMPTY_REGISTRY.copy()
 
 
 def merge_holes(

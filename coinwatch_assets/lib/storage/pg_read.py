@@ -101,14 +101,10 @@ def read_slice(raw_conn: Any, spec: TableSpec, where: Slice) -> pd.DataFrame:
 
 def _pinned_text(where: Slice, text: list[str]) -> tuple | None:
     """The text values every cell of `where` fixes, when its cells fix all of them alike."""
-    if not text or not where.cells:
+    fixed = where.fixed_values()
+    if not text or any(t not in fixed for t in text):
         return None
-    unset = object()
-    combos = {tuple(dict(c.equals).get(t, unset) for t in text) for c in where.cells}
-    if len(combos) != 1:
-        return None
-    (combo,) = combos
-    return None if any(v is unset or v is None for v in combo) else combo
+    return tuple(fixed[t] for t in text)
 
 
 def _fetch_groups(

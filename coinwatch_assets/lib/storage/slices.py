@@ -52,6 +52,17 @@ class Slice:
         label = self.label + " [" + ", ".join(f"{k}={v}" for k, v in pins) + "]"
         return Slice(self.table, self.time_column, narrowed, label)
 
+    def fixed_values(self) -> dict[str, object]:
+        """Columns every cell fixes to one same non-null value (the venue, the timeframe)."""
+        if not self.cells:
+            return {}
+        first, *rest = (dict(c.equals) for c in self.cells)
+        return {
+            col: value
+            for col, value in first.items()
+            if value is not None and all(col in other and other[col] == value for other in rest)
+        }
+
     def lock_keys(self) -> list[str]:
         """One key per distinct set of column values: writers of one cell serialize on it."""
         if self.cells is None:

@@ -193,19 +193,24 @@ class Storage:
             else:
                 # Stored date/time text comes back as text: pandas parses whole columns far
                 # faster than SQLAlchemy's per-row datetime processing.
+                # Columns the slice fixes (venue, timeframe) are not read back row by row.
+                fixed = where.fixed_values()
+                read = [c for c in spec.table.columns if c.name not in fixed]
                 as_text = [
                     sa.type_coerce(c, sa.Text).label(c.name)
                     if column_kind(c) in ("timestamptz", "date")
                     else c
-                    for c in spec.table.columns
+                    for c in read
                 ]
                 result = conn.execute(stmt.with_only_columns(*as_text))
                 # The driver's plain tuples: no column here needs SQLAlchemy's per-row
                 # processing, which cost a third of a million-candle read (and pandas probes
                 # every Row object for namedtuple-ness).
                 raw = pd.DataFrame.from_records(
-                    result.cursor.fetchall(), columns=[c.name for c in spec.table.columns]
+                    result.cursor.fetchall(), columns=[c.name for c in read]
                 )
+                for name, value in fixed.items():
+                    raw[name] = pd.Series([value] * len(raw), dtype=object)
         return normalize_read(spec, raw)
 
     def first_times(self, spec: TableSpec, where: Slice, by: str) -> dict[object, pd.Timestamp]:

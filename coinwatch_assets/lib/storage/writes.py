@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from coinwatch_assets.lib.storage.frames import PreparedFrame, RefusedWrite
+from coinwatch_assets.lib.storage.frames import PreparedFrame, RefusedWrite, day_labels
 from coinwatch_assets.lib.storage.pg_copy import copy_in
 from coinwatch_assets.lib.storage.slices import Slice
 from coinwatch_assets.lib.storage.sqlite_rows import insert_rows
@@ -92,7 +92,7 @@ def cell_counts(spec: TableSpec, frame: pd.DataFrame, where: Slice) -> dict[str,
     keys = sorted({col for cell in where.cells or () for col, _ in cell.equals})
     parts = [frame[k].astype(str) for k in keys]
     if spec.time_column is not None:
-        day = pd.to_datetime(frame[spec.time_column], utc=True).dt.strftime("%Y-%m-%d")
+        day = day_labels(frame[spec.time_column], "%Y-%m-%d")
         parts.insert(0, day)
     if not parts:
         return {spec.name: len(frame)}
