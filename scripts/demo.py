@@ -233,20 +233,23 @@ def run_checks(dg, instance, job, keys) -> list:
 
 
 def latest_checks(dg, instance, name: str) -> list:
-    """The latest evaluation of each partitioned check of the venue's ohlcv, per partition."""
+    """The latest evaluation of each check of the venue's ohlcv: per partition for the
+    partitioned checks, the latest run's for price jumps."""
     from dagster._core.storage.event_log.base import PartitionKeyFilter
 
     asset = dg.AssetKey([name, "ohlcv"])
+    storage = instance.event_log_storage
+    filters = [PartitionKeyFilter(key=k) for k in instance.get_materialized_partitions(asset)]
+    wanted = [(c, f) for f in filters for c in ("ohlcv_no_gaps", "ohlcv_integrity")]
     out = []
-    for key in instance.get_materialized_partitions(asset):
-        for check in ("ohlcv_no_gaps", "ohlcv_integrity", "ohlcv_price_jumps"):
-            check_key = dg.AssetCheckKey(asset, check)
-            records = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-                [check_key], partition_filter=PartitionKeyFilter(key=key)
-            )
-            record = records.get(check_key)
-            if record is not None and record.event is not None:
-                out.append(record.event.dagster_event.event_specific_data)
+    for check, partition_filter in [*wanted, ("ohlcv_price_jumps", None)]:
+        check_key = dg.AssetCheckKey(asset, check)
+        records = storage.get_latest_asset_check_execution_by_key(
+            [check_key], partition_filter=partition_filter
+        )
+        record = records.get(check_key)
+        if record is not None and record.event is not None:
+            out.append(record.event.dagster_event.event_specific_data)
     return out
 
 

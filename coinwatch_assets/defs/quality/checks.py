@@ -1,9 +1,10 @@
-"""Partitioned asset checks on `ohlcv`: holes, integrity rules and price jumps, per UTC month
-(judged day by day: the days the run fetched; the registry's verdict for the others).
+"""Asset checks on `ohlcv`: holes and integrity rules per UTC month partition (judged day by
+day: the days the run fetched; the registry's verdict for the others), price jumps per run.
 
-One step evaluates all three checks for every partition key of the run and records one
-evaluation PER KEY (also in single-run backfills, where Dagster itself would record a
-`AssetCheckResult` once, without a partition), and writes the holes into `ohlcv_gaps`.
+One step evaluates the checks for every partition key of the run and records the holes and
+integrity evaluations PER KEY (also in single-run backfills, where Dagster itself would record
+a `AssetCheckResult` once, without a partition), one price-jumps evaluation for the run, and
+writes the holes into `ohlcv_gaps`.
 """
 
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ __all__ = [
 
 
 def check_specs(ohlcv: dg.AssetsDefinition) -> list[dg.AssetCheckSpec]:
-    """The three partitioned checks of a venue's `ohlcv`."""
+    """The checks of a venue's `ohlcv`: two per month partition, price jumps per run."""
     pdef = ohlcv.partitions_def
     return [
         dg.AssetCheckSpec(
@@ -47,11 +48,15 @@ def check_specs(ohlcv: dg.AssetsDefinition) -> list[dg.AssetCheckSpec]:
             blocking=True,
             description="low <= open,close <= high; prices > 0; volume >= 0; stamps on the grid.",
         ),
+        # Not partitioned: one result per run names the partitions with jumps (they block
+        # nothing, so they need not cost an event per partition).
         dg.AssetCheckSpec(
             PRICE_JUMPS,
             asset=ohlcv.key,
-            partitions_def=pdef,
-            description="No close-to-close move beyond the jump threshold (WARN: review them).",
+            description=(
+                "No close-to-close move beyond the jump threshold in the run's partitions "
+                "(WARN: review them; one result per run)."
+            ),
         ),
     ]
 

@@ -1,4 +1,4 @@
-"""The three check evaluations of one `ohlcv` month partition, from its summed findings."""
+"""Check evaluations of `ohlcv`: holes and integrity per month partition, jumps per run."""
 
 import dagster as dg
 import pandas as pd
@@ -81,19 +81,40 @@ def integrity_evaluation(
 
 
 def jumps_evaluation(
-    asset_key: dg.AssetKey, key: str, findings: MonthFindings, threshold: float
+    asset_key: dg.AssetKey, jumps_by_key: dict[str, pd.DataFrame], threshold: float
 ) -> dg.AssetCheckEvaluation:
-    jumps = findings.all_jumps()
-    meta: dict[str, object] = {"jumps": len(jumps), "threshold": threshold}
-    if len(jumps):
-        meta["examples"] = examples(jumps, ("prev_close", "move"))
-        meta["largest_move"] = float(jumps["move"].abs().max())
+    """The run's `ohlcv_price_jumps` result: one evaluation listing every partition's jumps.
+
+    Jumps are review hints that block nothing, so they cost one event per run instead of one
+    per partition; the partitions with jumps are named in the metadata.
+    """
+    found = {k: j for k, j in sorted(jumps_by_key.items()) if len(j)}
+    total = sum(len(j) for j in found.values())
+    meta: dict[str, object] = {
+        "jumps": total,
+        "threshold": threshold,
+        "partitions_judged": len(jumps_by_key),
+        "partitions_with_jumps": len(found),
+    }
+    if found:
+        lines = ["| partition | jumps | largest move |", "|---|---|---|"]
+        for key, jumps in list(found.items())[:200]:
+            lines.append(f"| {key} | {len(jumps)} | {float(jumps['move'].abs().max()):.1%} |")
+        meta["jumps_table"] = dg.MetadataValue.md("\n".join(lines))
+        meta["jumps_by_partition"] = dg.MetadataValue.json({k: len(j) for k, j in found.items()})
+        largest = max(found, key=lambda k: float(found[k]["move"].abs().max()))
+        meta["largest_move"] = float(found[largest]["move"].abs().max())
+        meta["examples"] = f"{largest}:\n" + examples(found[largest], ("prev_close", "move"))
     return dg.AssetCheckEvaluation(
         asset_key=asset_key,
         check_name=PRICE_JUMPS,
-        passed=not len(jumps),
+        passed=not total,
         severity=dg.AssetCheckSeverity.WARN,
-        partition=key,
         blocking=False,
         metadata=meta,
+        description=(
+            f"{total} jump(s) in {len(found)} of {len(jumps_by_key)} partition(s)"
+            if total
+            else f"no jump in {len(jumps_by_key)} partition(s)"
+        ),
     )

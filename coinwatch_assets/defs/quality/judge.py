@@ -1,8 +1,9 @@
 """Judging `ohlcv` partitions: holes (registry rows), integrity rules and price jumps.
 
 Plain evaluation logic shared by the check step (`checks.py`) and the accept-holes job
-(`accept.py`): one evaluation PER partition key, each pointing at that key's latest
-materialization, and the holes written into `ohlcv_gaps`.
+(`accept.py`): a holes and an integrity evaluation PER partition key, each pointing at that
+key's latest materialization, one price-jumps evaluation for the run, and the holes written
+into `ohlcv_gaps`.
 """
 
 import logging
@@ -100,8 +101,10 @@ def evaluate_partitions(
     previous: pd.DataFrame,
     series: Series,
     as_of: dict[str, pd.Timestamp] | None = None,
+    jumps_by_key: dict[str, pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, list[dg.AssetCheckEvaluation]]:
-    """The registry rows of each month key after judging its `days`, and three evaluations.
+    """The registry rows of each month key after judging its `days`, and its gap and
+    integrity evaluations; its price jumps are added to `jumps_by_key` (one run-wide result).
 
     Each day is judged as of its key's fetch (`as_of`, else `now`): a candle that closed after
     the fetch is not missing. A day with no candle between the symbol's first stored candle
@@ -167,8 +170,9 @@ def evaluate_partitions(
         evaluations += [
             gaps_evaluation(asset_key, key, findings, month_rows, as_of=moment),
             integrity_evaluation(asset_key, key, findings),
-            jumps_evaluation(asset_key, key, findings, series.jump_threshold),
         ]
+        if jumps_by_key is not None:
+            jumps_by_key[key] = findings.all_jumps()
     frames = [r for r in registry if len(r)]
     return (pd.concat(frames, ignore_index=True) if frames else empty_registry()), evaluations
 
@@ -275,16 +279,17 @@ class Judge:
             first_candle=storage.first_times(candles_spec, listed.pinned(pins), "symbol"),
             delisted=delisted_since(database.read("markets"), exchange),
         )
-        registries, evaluations = [], []
+        registries, evaluations, jumps = [], [], {}
         for group in day_batches(days):
             # A batch of keys at a time: a backfill of years holds about a symbol-year of
             # candles, an intraday run of every symbol one batch.
             candles = storage.read(candles_spec, days_slice(candles_spec, pdef, group, pins))
             found, judged_now = evaluate_partitions(
-                self.asset_key, group, candles, previous, series, fetched_at
+                self.asset_key, group, candles, previous, series, fetched_at, jumps
             )
             registries.append(found)
             evaluations += judged_now
+        evaluations.append(jumps_evaluation(self.asset_key, jumps, series.jump_threshold))
         found = [r for r in registries if len(r)]
         registry = pd.concat(found, ignore_index=True) if found else empty_registry()
         # One transaction replaces the registry rows of every month of the run (rows of days

@@ -132,9 +132,13 @@ def only(result: dg.ExecuteInProcessResult, check: str) -> dg.AssetCheckEvaluati
 def test_clean_day_passes_every_check(instance, resources) -> None:
     result = crafted(instance, resources, CLEAN)
     assert result.success
-    for check in (NO_GAPS, INTEGRITY, PRICE_JUMPS):
+    for check in (NO_GAPS, INTEGRITY):
         evaluation = only(result, check)
         assert evaluation.passed and evaluation.partition == CLEAN, check
+    # Price jumps: one result per run, over the run's partitions.
+    jumps = only(result, PRICE_JUMPS)
+    assert jumps.passed and jumps.partition is None
+    assert jumps.metadata["partitions_judged"].value == 1 and jumps.metadata["jumps"].value == 0
     assert resources["database"].read("ohlcv_gaps").empty
 
 
@@ -208,6 +212,10 @@ def test_price_jump_warns_without_blocking(instance, resources) -> None:
     evaluation = only(result, PRICE_JUMPS)
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
     assert evaluation.metadata["jumps"].value == 1
+    # The run's one result names the partition holding the jump and its size.
+    assert evaluation.metadata["jumps_by_partition"].value == {CLEAN: 1}
+    assert f"| {CLEAN} | 1 | 50.0% |" in evaluation.metadata["jumps_table"].value
+    assert evaluation.metadata["examples"].value.startswith(f"{CLEAN}:")
 
 
 def test_failed_gap_check_stops_downstream_in_the_same_run(instance, resources) -> None:

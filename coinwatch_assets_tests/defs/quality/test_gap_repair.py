@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from coinwatch_assets.defs.market.resources import MarketSourceResource
-from coinwatch_assets.defs.quality.checks import NO_GAPS
+from coinwatch_assets.defs.quality.checks import INTEGRITY, NO_GAPS, PRICE_JUMPS
 from coinwatch_assets.defs.quality.repair import REPAIR_ATTEMPT_TAG
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
@@ -187,6 +187,10 @@ def test_single_run_backfill_leaves_a_result_per_partition(instance, resources) 
     for key, passed in [(first, True), ("2017-12|ADA-BTC", True), (KEY, False)]:
         assert by_key[key].passed is passed
         assert latest_evaluation(instance, NO_GAPS, key).passed is passed
+    assert {e.partition for e in evaluations_by_check(result)[INTEGRITY]} == set(by_key)
+    # Price jumps, which block nothing, are one result for the run over its three months.
+    (jumps,) = evaluations_by_check(result)[PRICE_JUMPS]
+    assert jumps.partition is None and jumps.metadata["partitions_judged"].value == 3
     # ...and in SQL: the registry holds the bad month's holes only: the outage day's exactly,
     # and the month's end the recorded data does not reach (Jan 30 from 04:55, Jan 31).
     rows = registry(resources)
