@@ -240,7 +240,7 @@ def latest_checks(dg, instance, name: str) -> list:
     asset = dg.AssetKey([name, "ohlcv"])
     storage = instance.event_log_storage
     filters = [PartitionKeyFilter(key=k) for k in instance.get_materialized_partitions(asset)]
-    wanted = [(c, f) for f in filters for c in ("ohlcv_no_gaps", "ohlcv_integrity")]
+    wanted = [("ohlcv_quality", f) for f in filters]
     out = []
     for check, partition_filter in [*wanted, ("ohlcv_price_jumps", None)]:
         check_key = dg.AssetCheckKey(asset, check)

@@ -128,7 +128,7 @@ def test_backfill_sensor_schedule_pool_automation_and_failure_monitor(
     kinds = {r[0] for r in rows}
     assert kinds == {"data_quality"}, rows
     assert all(HOLE_KEY in r[4] for r in rows), rows
-    assert any("02:00" in r[5] and "ohlcv_no_gaps" in r[3] for r in rows), rows
+    assert any("02:00" in r[5] and "ohlcv_quality" in r[3] for r in rows), rows
     alerts = wait_for(
         "the webhook alert",
         lambda: [a for a in d.webhook.alerts() if a["run_id"] == history_run],

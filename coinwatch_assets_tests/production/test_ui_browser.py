@@ -124,12 +124,12 @@ def test_asset_page_shows_partitions_and_check_results(
         shot(page, artifacts_dir, "ohlcv-partitions")
     page.goto(f"{url}?view=checks")
     try:
-        for check in ("ohlcv_no_gaps", "ohlcv_integrity", "ohlcv_price_jumps", "ohlcv_freshness"):
+        for check in ("ohlcv_quality", "ohlcv_price_jumps", "ohlcv_freshness"):
             expect(page.get_by_text(check, exact=True).first).to_be_visible()
         # The list shows each check's latest outcome (the schedule keeps launching runs, so a
-        # check may be in progress again); the gap check's page its partition.
+        # check may be in progress again); the quality check's page its partition.
         expect(page.get_by_text(re.compile(r"^(Succeeded|Failed)$")).first).to_be_visible()
-        page.get_by_text("ohlcv_no_gaps", exact=True).first.click()
+        page.get_by_text("ohlcv_quality", exact=True).first.click()
         expect(page.get_by_text("Evaluation result").first).to_be_visible()
         expect(page.get_by_text(PARTITION_KEY).first).to_be_visible()
     finally:

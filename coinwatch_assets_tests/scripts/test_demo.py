@@ -30,7 +30,7 @@ def test_demo_finds_and_repairs_holes_and_flags_the_divergence(tmp_path: Path) -
     # ETH/USDT misses 02:00-02:15 (3 candles) every day by design: found, then explained. The
     # demo's three days lie in one month partition (two across a month's end); today's hole
     # exists once 02:15 UTC has passed (the demo fetches today up to now).
-    pattern = r"\d{4}-\d{2}\|ETH-USDT: ohlcv_no_gaps failed: (\d+) hole\(s\): missed"
+    pattern = r"\d{4}-\d{2}\|ETH-USDT: ohlcv_quality failed: (\d+) hole\(s\): missed"
     holes = sum(int(n) for n in re.findall(pattern, out)) // 2  # per venue
     assert holes in (2, 3), out
     for venue in ("alpha", "beta"):

@@ -118,7 +118,7 @@ def lookback_report(
         lo, hi = series.searchsorted(start), series.searchsorted(end)
         window = series.iloc[lo:hi]
         # A hole changes the values of the candles after it; after the last one there are
-        # none (the month's rest not fetched yet, or missing: the gap check judges that).
+        # none (the month's rest not fetched yet, or missing: the quality check judges that).
         last = window.iloc[-1] + step if len(window) else end
         holes = unexplained_holes(
             window,

@@ -7,7 +7,7 @@ import dagster as dg
 from dagster._utils.error import SerializableErrorInfo
 
 from coinwatch_assets.defs.monitor.resources import AlertWebhookResource
-from coinwatch_assets.defs.quality.reporting import holes_of
+from coinwatch_assets.defs.quality.reporting import broken_of, holes_of
 from coinwatch_assets.defs.storage import DatabaseResource
 from coinwatch_assets.lib import secrets as registered
 from coinwatch_assets.lib.monitor.alerts import AlertError
@@ -81,6 +81,7 @@ def data_quality_reports(instance: dg.DagsterInstance, run_id: str) -> list[Fail
                     partition or "(unpartitioned)",
                     holes_of(evaluation),
                     evaluation.description,
+                    broken_of(evaluation),
                 ),
                 partition_key=partition,
             )

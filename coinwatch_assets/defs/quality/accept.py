@@ -1,9 +1,9 @@
 """The accept-holes job: a human's deliberate decision that a month's or a day's holes stay.
 
 A partition whose holes stay `confirmed` (an exchange outage the repairs could not fill) fails
-`ohlcv_no_gaps` with WARN, and derived assets wait on it. This job, launched with the
+`ohlcv_quality` with WARN, and derived assets wait on it. This job, launched with the
 partitions and a note saying why, marks their missed and confirmed holes `accepted` in
-`ohlcv_gaps` (note kept with each hole) and records the gap check again for each partition's
+`ohlcv_gaps` (note kept with each hole) and records the quality check again for each partition's
 latest materialization: it passes, so automation builds the derived assets, their bars
 flagged partial. A hole whose bounds change later (a re-fetch filled part of it) is a new
 hole, so an acceptance never covers data it was not given.
@@ -16,7 +16,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from coinwatch_assets.defs.quality.judge import NO_GAPS, Judge
+from coinwatch_assets.defs.quality.judge import QUALITY, Judge
 from coinwatch_assets.defs.quality.reporting import blocking_failure
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.quality.targets import materialization_targets
@@ -142,7 +142,7 @@ def build_accept_holes_job(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.JobDe
         database: DatabaseResource,
         quality_policy: QualityPolicyResource,
     ) -> None:
-        """Marks the partitions' holes accepted and records the gap check again."""
+        """Marks the partitions' holes accepted and records the quality check again."""
         note = config.note.strip()
         if not note:
             raise dg.Failure("accept_holes: `note` is empty; say why the holes are acceptable")
@@ -184,9 +184,9 @@ def build_accept_holes_job(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.JobDe
         )
         context.log_event(observation)
         for evaluation in evaluations:
-            # Only the gap verdict changes; integrity and jump results stay those of the run
-            # that stored the candles (a month's broken candles stay blocking).
-            if evaluation.check_name == NO_GAPS:
+            # The quality verdict is recorded again (broken candles of any day of the month
+            # still fail it); the jump result stays that of the run that stored the candles.
+            if evaluation.check_name == QUALITY:
                 context.log_event(evaluation)
         if nothing := [e for e in config.partitions if not _has_accepted(e, accepted)]:
             context.log.warning(f"accept_holes: no open hole in {', '.join(nothing)}")
@@ -199,7 +199,7 @@ def build_accept_holes_job(venue: Venue, ohlcv: dg.AssetsDefinition) -> dg.JobDe
         name=venue.named("accept_holes_job"),
         description=(
             "Accepts the holes of the given ohlcv partitions (run config: partitions, note) so "
-            f"derived assets are built; {NO_GAPS} is recorded again and passes."
+            f"derived assets are built; {QUALITY} is recorded again and passes."
         ),
     )
     def accept_holes_job() -> None:

@@ -1,9 +1,9 @@
 """Asset checks on `ohlcv`: holes and integrity rules per UTC month partition (judged day by
-day: the days the run fetched; the registry's verdict for the others), price jumps per run.
+day: the days the run fetched; the earlier verdict for the others), price jumps per run.
 
-One step evaluates the checks for every partition key of the run and records the holes and
-integrity evaluations PER KEY (also in single-run backfills, where Dagster itself would record
-a `AssetCheckResult` once, without a partition), one price-jumps evaluation for the run, and
+One step evaluates the checks for every partition key of the run and records the quality
+evaluation PER KEY (also in single-run backfills, where Dagster itself would record a
+`AssetCheckResult` once, without a partition), one price-jumps evaluation for the run, and
 writes the holes into `ohlcv_gaps`.
 """
 
@@ -11,16 +11,15 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from coinwatch_assets.defs.quality.judge import INTEGRITY, NO_GAPS, PRICE_JUMPS, Judge, gaps_key
+from coinwatch_assets.defs.quality.judge import PRICE_JUMPS, QUALITY, Judge, gaps_key
 from coinwatch_assets.defs.quality.reporting import blocking_failure
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import DatabaseResource, table_metadata
 from coinwatch_assets.lib.venues import Venue
 
 __all__ = [
-    "INTEGRITY",
-    "NO_GAPS",
     "PRICE_JUMPS",
+    "QUALITY",
     "build_gaps_node",
     "build_quality_checks",
     "check_keys",
@@ -28,25 +27,21 @@ __all__ = [
 
 
 def check_specs(ohlcv: dg.AssetsDefinition) -> list[dg.AssetCheckSpec]:
-    """The checks of a venue's `ohlcv`: two per month partition, price jumps per run."""
+    """The checks of a venue's `ohlcv`: quality per month partition, price jumps per run."""
     pdef = ohlcv.partitions_def
     return [
+        # Holes and integrity rules in one result per partition: every partitioned check
+        # costs Dagster events per partition, and both block the same downstream assets.
         dg.AssetCheckSpec(
-            NO_GAPS,
+            QUALITY,
             asset=ohlcv.key,
             partitions_def=pdef,
             blocking=True,
             description=(
-                "Every closed candle of the month is stored; holes are listed per day in "
-                "ohlcv_gaps."
+                "Every closed candle of the month is stored (holes listed per day in "
+                "ohlcv_gaps) and sound: low <= open,close <= high; prices > 0; volume >= 0; "
+                "stamps on the grid."
             ),
-        ),
-        dg.AssetCheckSpec(
-            INTEGRITY,
-            asset=ohlcv.key,
-            partitions_def=pdef,
-            blocking=True,
-            description="low <= open,close <= high; prices > 0; volume >= 0; stamps on the grid.",
         ),
         # Not partitioned: one result per run names the partitions with jumps (they block
         # nothing, so they need not cost an event per partition).
@@ -62,7 +57,7 @@ def check_specs(ohlcv: dg.AssetsDefinition) -> list[dg.AssetCheckSpec]:
 
 
 def check_keys(asset_key: dg.AssetKey) -> list[dg.AssetCheckKey]:
-    return [dg.AssetCheckKey(asset_key, name) for name in (NO_GAPS, INTEGRITY, PRICE_JUMPS)]
+    return [dg.AssetCheckKey(asset_key, name) for name in (QUALITY, PRICE_JUMPS)]
 
 
 def quality_group(venue: Venue) -> str:

@@ -1,31 +1,50 @@
-"""Check evaluations of `ohlcv`: holes and integrity per month partition, jumps per run."""
+"""Check evaluations of `ohlcv`: quality (holes, integrity) per month partition, jumps per run."""
 
 import dagster as dg
 import pandas as pd
 
+from coinwatch_assets.lib.monitor.failures import broken_text
 from coinwatch_assets.lib.quality.month import MonthFindings, days_markdown
 from coinwatch_assets.lib.quality.registry import gap_severity, holes_markdown, holes_summary
 from coinwatch_assets.lib.quality.window import examples, rules_metadata
+from coinwatch_assets.lib.storage.frames import day_labels
 
-NO_GAPS = "ohlcv_no_gaps"
-INTEGRITY = "ohlcv_integrity"
+# One blocking check per month partition: its holes and its integrity rules together (each
+# partitioned check costs an event per partition); price jumps block nothing: one per run.
+QUALITY = "ohlcv_quality"
 PRICE_JUMPS = "ohlcv_price_jumps"
+# Metadata: {day: [broken rules]} of the month, so a run judging other days keeps them.
+BROKEN_DAYS = "broken_days"
 
 
 SEVERITY = {"error": dg.AssetCheckSeverity.ERROR, "warn": dg.AssetCheckSeverity.WARN}
 
 
-def gaps_evaluation(
+def broken_days(broken: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
+    """{UTC day: sorted rules} of the rows breaking integrity rules."""
+    out: dict[str, set[str]] = {}
+    for rule, rows in broken.items():
+        for day in set(day_labels(rows["ts"], "%Y-%m-%d")) if len(rows) else ():
+            out.setdefault(day, set()).add(rule)
+    return {day: sorted(rules) for day, rules in sorted(out.items())}
+
+
+def quality_evaluation(
     asset_key: dg.AssetKey,
     key: str,
     findings: MonthFindings,
     rows: pd.DataFrame,
     *,
+    carried: dict[str, list[str]] | None = None,
     as_of: pd.Timestamp | None = None,
 ) -> dg.AssetCheckEvaluation:
-    """The `ohlcv_no_gaps` result of one month partition from its registry rows (all days)."""
+    """The `ohlcv_quality` result of one month partition: its holes from the registry rows (all
+    days), its integrity rules on the judged days, and `carried`: the broken days earlier runs
+    found on days not judged now (their candles are unchanged, so they still fail)."""
     holes = holes_summary(rows)
-    severity = gap_severity(rows)
+    gaps = gap_severity(rows)
+    broken = findings.broken_rules()
+    days = dict(sorted({**(carried or {}), **broken_days(broken)}.items()))
     judged = [d for d in findings.days if d["judged"] == "this run"]
     meta: dict[str, object] = {
         "candles": findings.candles,
@@ -37,6 +56,8 @@ def gaps_evaluation(
         "holes_table": dg.MetadataValue.md(holes_markdown(holes)),
         "holes_json": dg.MetadataValue.json(holes),
         "suspected_outages": findings.outages,
+        **rules_metadata(broken),
+        BROKEN_DAYS: dg.MetadataValue.json(days),
     }
     if judged:
         meta["judged_days"] = f"{judged[0]['day']}..{judged[-1]['day']}"
@@ -48,35 +69,25 @@ def gaps_evaluation(
         meta["empty_partition"] = f"no candle stored: {findings.status or 'nothing expected yet'}"
     if findings.grid_errors:
         meta["grid_error"] = "; ".join(findings.grid_errors[:5])
+    if carried:
+        meta["broken_days_from_earlier_runs"] = ", ".join(sorted(carried))
+    severity = "error" if days else gaps
+    parts = [
+        f"{len(holes)} hole(s): " + ", ".join(sorted({h["reason"] for h in holes}))
+        if holes
+        else "no holes"
+    ]
+    if days:
+        parts.append(broken_text(days))
     return dg.AssetCheckEvaluation(
         asset_key=asset_key,
-        check_name=NO_GAPS,
+        check_name=QUALITY,
         passed=severity is None,
         severity=SEVERITY.get(severity or "error"),
         partition=key,
         blocking=True,
         metadata=meta,
-        description=(
-            f"{len(holes)} hole(s): " + ", ".join(sorted({h["reason"] for h in holes}))
-            if holes
-            else "no holes"
-        ),
-    )
-
-
-def integrity_evaluation(
-    asset_key: dg.AssetKey, key: str, findings: MonthFindings
-) -> dg.AssetCheckEvaluation:
-    broken = findings.broken_rules()
-    return dg.AssetCheckEvaluation(
-        asset_key=asset_key,
-        check_name=INTEGRITY,
-        passed=not broken,
-        severity=dg.AssetCheckSeverity.ERROR,
-        partition=key,
-        blocking=True,
-        metadata=rules_metadata(broken),
-        description="broken: " + ", ".join(broken) if broken else "all rules hold",
+        description="; ".join(parts),
     )
 
 

@@ -1,9 +1,9 @@
 """Judging `ohlcv` partitions: holes (registry rows), integrity rules and price jumps.
 
 Plain evaluation logic shared by the check step (`checks.py`) and the accept-holes job
-(`accept.py`): a holes and an integrity evaluation PER partition key, each pointing at that
-key's latest materialization, one price-jumps evaluation for the run, and the holes written
-into `ohlcv_gaps`.
+(`accept.py`): one quality evaluation (holes and integrity) PER partition key, each pointing
+at that key's latest materialization, one price-jumps evaluation for the run, and the holes
+written into `ohlcv_gaps`.
 """
 
 import logging
@@ -14,13 +14,12 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
+from coinwatch_assets.defs.quality.earlier import earlier_broken_days
 from coinwatch_assets.defs.quality.evaluations import (
-    INTEGRITY,
-    NO_GAPS,
     PRICE_JUMPS,
-    gaps_evaluation,
-    integrity_evaluation,
+    QUALITY,
     jumps_evaluation,
+    quality_evaluation,
 )
 from coinwatch_assets.defs.quality.reporting import with_gaps_query
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
@@ -31,7 +30,7 @@ from coinwatch_assets.defs.storage import (
     DatabaseResource,
     partition_slice,
 )
-from coinwatch_assets.lib.market.grain import month_window, split_key
+from coinwatch_assets.lib.market.grain import days_of_month, month_window, split_key
 from coinwatch_assets.lib.market.universe import delisted_since
 from coinwatch_assets.lib.quality.month import (
     MonthFindings,
@@ -53,7 +52,7 @@ from coinwatch_assets.lib.storage.slices import Cell, Slice
 from coinwatch_assets.lib.storage.tables import TableSpec, table_spec
 from coinwatch_assets.lib.symbols import key_to_symbol
 
-__all__ = ["INTEGRITY", "NO_GAPS", "PRICE_JUMPS", "Judge", "day_window", "gaps_key"]
+__all__ = ["PRICE_JUMPS", "QUALITY", "Judge", "day_window", "gaps_key"]
 
 
 def listing_window(
@@ -102,14 +101,16 @@ def evaluate_partitions(
     series: Series,
     as_of: dict[str, pd.Timestamp] | None = None,
     jumps_by_key: dict[str, pd.DataFrame] | None = None,
+    earlier: dict[str, dict[str, list[str]]] | None = None,
 ) -> tuple[pd.DataFrame, list[dg.AssetCheckEvaluation]]:
-    """The registry rows of each month key after judging its `days`, and its gap and
-    integrity evaluations; its price jumps are added to `jumps_by_key` (one run-wide result).
+    """The registry rows of each month key after judging its `days`, and its quality
+    evaluation; its price jumps are added to `jumps_by_key` (one run-wide result).
 
     Each day is judged as of its key's fetch (`as_of`, else `now`): a candle that closed after
     the fetch is not missing. A day with no candle between the symbol's first stored candle
-    and its delisting is a full-day hole. A key's gap verdict covers its whole month: the
-    registry rows of days not judged now (`previous`) count as they stand.
+    and its delisting is a full-day hole. A key's verdict covers its whole month: the
+    registry rows of days not judged now (`previous`) count as they stand, and so do the
+    broken days earlier results found on them (`earlier`).
     """
     candles = candles[candles["timeframe"] == series.timeframe].sort_values(["symbol", "ts"])
     by_symbol = dict(tuple(candles.groupby("symbol", sort=False)))
@@ -167,10 +168,13 @@ def evaluate_partitions(
         fresh = pd.concat(new_rows, ignore_index=True) if new_rows else empty_registry()
         month_rows = pd.concat([r for r in (kept, fresh) if len(r)] or [fresh], ignore_index=True)
         registry.append(month_rows)
-        evaluations += [
-            gaps_evaluation(asset_key, key, findings, month_rows, as_of=moment),
-            integrity_evaluation(asset_key, key, findings),
-        ]
+        days_now = {f"{d}" for d in key_days}
+        carried = {
+            d: rules for d, rules in (earlier or {}).get(key, {}).items() if d not in days_now
+        }
+        evaluations.append(
+            quality_evaluation(asset_key, key, findings, month_rows, carried=carried, as_of=moment)
+        )
         if jumps_by_key is not None:
             jumps_by_key[key] = findings.all_jumps()
     frames = [r for r in registry if len(r)]
@@ -279,13 +283,16 @@ class Judge:
             first_candle=storage.first_times(candles_spec, listed.pinned(pins), "symbol"),
             delisted=delisted_since(database.read("markets"), exchange),
         )
+        # Broken candles of days judged earlier live in the latest result, not the registry.
+        partial = [k for k in keys if len(days[k]) < len(days_of_month(split_key(k)[0]))]
+        earlier = earlier_broken_days(instance, self.asset_key, partial)
         registries, evaluations, jumps = [], [], {}
         for group in day_batches(days):
             # A batch of keys at a time: a backfill of years holds about a symbol-year of
             # candles, an intraday run of every symbol one batch.
             candles = storage.read(candles_spec, days_slice(candles_spec, pdef, group, pins))
             found, judged_now = evaluate_partitions(
-                self.asset_key, group, candles, previous, series, fetched_at, jumps
+                self.asset_key, group, candles, previous, series, fetched_at, jumps, earlier
             )
             registries.append(found)
             evaluations += judged_now

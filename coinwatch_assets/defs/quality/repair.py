@@ -5,19 +5,23 @@ check failed. Each repair is a run of `ohlcv` (with its checks) for that one mon
 that fetches only the hole windows (FETCH_WINDOWS_TAG), with a run key naming the attempt;
 repairs back off exponentially from the hole's first sighting.
 After `max_repairs` the holes are recorded as `confirmed` and the sensor records a WARN
-evaluation of `ohlcv_no_gaps` for the partition itself (no run needed), so no loop follows.
+evaluation of `ohlcv_quality` for the partition itself (no run needed), so no loop follows
+(an ERROR while the month still has broken candles).
 """
 
 import dagster as dg
 import pandas as pd
 
 from coinwatch_assets.defs.market.partitions import VenuePartitions
-from coinwatch_assets.defs.quality.checks import NO_GAPS, check_keys
+from coinwatch_assets.defs.quality.checks import QUALITY, check_keys
+from coinwatch_assets.defs.quality.earlier import earlier_broken_days
+from coinwatch_assets.defs.quality.evaluations import BROKEN_DAYS
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.quality.targets import materialization_targets
 from coinwatch_assets.defs.storage import DatabaseResource, partition_slice
 from coinwatch_assets.lib.market.fetch_plan import FETCH_WINDOWS_TAG, encode_windows
 from coinwatch_assets.lib.market.grain import join_key
+from coinwatch_assets.lib.monitor.failures import broken_text
 from coinwatch_assets.lib.quality.queries import gaps_with_reason
 from coinwatch_assets.lib.quality.registry import (
     MISSED,
@@ -54,20 +58,26 @@ def confirm_partition(
     if gap_severity(rows) != "warn":
         return None  # other holes of the partition still wait for repairs
     holes = holes_summary(rows)
+    # Confirming holes never hides broken candles: the month stays an ERROR while it has any.
+    broken = earlier_broken_days(instance, ohlcv.key, [key]).get(key, {})
+    description = f"{len(holes)} hole(s) still missing after {policy.max_repairs} repairs"
+    if broken:
+        description += f"; {broken_text(broken)}"
     return dg.AssetCheckEvaluation(
         asset_key=ohlcv.key,
-        check_name=NO_GAPS,
+        check_name=QUALITY,
         passed=False,
-        severity=dg.AssetCheckSeverity.WARN,
+        severity=dg.AssetCheckSeverity.ERROR if broken else dg.AssetCheckSeverity.WARN,
         partition=key,
         blocking=True,
         target_materialization_data=materialization_targets(instance, ohlcv.key, [key]).get(key),
-        description=f"{len(holes)} hole(s) still missing after {policy.max_repairs} repairs",
+        description=description,
         metadata={
             "holes": len(holes),
             "missing": int(rows["missing_candles"].sum()),
             "holes_table": dg.MetadataValue.md(holes_markdown(holes)),
             "holes_json": dg.MetadataValue.json(holes),
+            BROKEN_DAYS: dg.MetadataValue.json(broken),
             "recorded_by": "gap_repair_sensor",
         },
     )
@@ -90,7 +100,7 @@ def build_gap_repair_sensor(
         database: DatabaseResource,
         quality_policy: QualityPolicyResource,
     ) -> dg.SensorResult | dg.SkipReason:
-        """Re-requests partitions whose gap check failed (with backoff), then confirms the holes."""
+        """Re-requests partitions with missed holes (with backoff), then confirms the holes."""
         policy = quality_policy.gap_policy()
         missed = gaps_with_reason(database.storage(), MISSED, venue.exchange_label, venue.timeframe)
         if missed.empty:

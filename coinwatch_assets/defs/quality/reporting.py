@@ -1,5 +1,5 @@
 """How the OHLCV checks explain themselves: the failure a run shows when blocking checks fail
-(the partitions and their holes), and the gap check's link to its `ohlcv_gaps` rows.
+(the partitions and their holes), and the quality check's link to its `ohlcv_gaps` rows.
 
 Dagster's own error for a failed blocking check is a stack trace that names the check three
 times and no partition; `ohlcv_quality_checks` raises this `dg.Failure` instead, after all
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from coinwatch_assets.defs.quality.evaluations import BROKEN_DAYS
 from coinwatch_assets.lib.market.grain import split_key
 from coinwatch_assets.lib.monitor.failures import check_failure_message
 from coinwatch_assets.lib.quality.gap_query import gaps_query
@@ -17,10 +18,16 @@ from coinwatch_assets.lib.symbols import key_to_symbol
 
 
 def holes_of(evaluation: dg.AssetCheckEvaluation) -> list[dict[str, object]]:
-    """The `holes_json` metadata of a gap-check evaluation (empty for other checks)."""
+    """The `holes_json` metadata of a quality evaluation (empty for other checks)."""
     value = evaluation.metadata.get("holes_json")
     holes = getattr(value, "data", None)
     return list(holes) if isinstance(holes, list) else []
+
+
+def broken_of(evaluation: dg.AssetCheckEvaluation) -> dict[str, list[str]]:
+    """The `broken_days` metadata of a quality evaluation (empty for other checks)."""
+    days = getattr(evaluation.metadata.get(BROKEN_DAYS), "data", None)
+    return dict(days) if isinstance(days, dict) else {}
 
 
 def failed_blocking(
@@ -41,7 +48,7 @@ def blocking_failure(evaluations: Sequence[dg.AssetCheckEvaluation]) -> dg.Failu
     keys = sorted({e.partition or "(unpartitioned)" for e in failed})
     lines = [
         check_failure_message(
-            e.check_name, e.partition or "(unpartitioned)", holes_of(e), e.description
+            e.check_name, e.partition or "(unpartitioned)", holes_of(e), e.description, broken_of(e)
         )
         for e in failed
     ]
@@ -64,7 +71,7 @@ def blocking_failure(evaluations: Sequence[dg.AssetCheckEvaluation]) -> dg.Failu
 def with_gaps_query(
     evaluation: dg.AssetCheckEvaluation, exchange: str, timeframe: str
 ) -> dg.AssetCheckEvaluation:
-    """A gap-check evaluation with the SQL listing its `ohlcv_gaps` rows in its metadata."""
+    """A quality evaluation with the SQL listing its `ohlcv_gaps` rows in its metadata."""
     if "holes_json" not in evaluation.metadata or not evaluation.partition:
         return evaluation
     month, symbol_key = split_key(evaluation.partition)

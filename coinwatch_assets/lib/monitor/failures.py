@@ -61,15 +61,28 @@ def hole_span(hole: dict[str, object]) -> str:
 
 
 def check_failure_message(
-    check: str, partition: str, holes: Sequence[dict[str, object]], description: str | None
+    check: str,
+    partition: str,
+    holes: Sequence[dict[str, object]],
+    description: str | None,
+    broken: dict[str, list[str]] | None = None,
 ) -> str:
-    """The one-line story of a failed check on one partition."""
+    """The one-line story of a failed check on one partition: its holes and broken days."""
     text = f"{check} failed on {partition}"
     if holes:
         spans = ", ".join(hole_span(h) for h in holes[:5])
         more = f" and {len(holes) - 5} more" if len(holes) > 5 else ""
-        return f"{text}: {len(holes)} hole(s): {spans}{more}"
+        text = f"{text}: {len(holes)} hole(s): {spans}{more}"
+        return f"{text}; {broken_text(broken)}" if broken else text
     return f"{text}: {description}" if description else text
+
+
+def broken_text(broken: dict[str, list[str]]) -> str:
+    """`broken: rule, rule on 2024-01-02, 2024-01-05`: the broken rules and their days."""
+    rules = sorted({rule for day_rules in broken.values() for rule in day_rules})
+    days = sorted(broken)
+    more = f" and {len(days) - 5} more day(s)" if len(days) > 5 else ""
+    return f"broken: {', '.join(rules)} on {', '.join(days[:5])}{more}"
 
 
 def keys_text(keys: Sequence[str]) -> str:

@@ -1,6 +1,6 @@
 """The SQL that lists one partition's rows of the gap registry `ohlcv_gaps`.
 
-Shown in the `ohlcv_no_gaps` check metadata, so a failed check links to its rows. Values are
+Shown in the `ohlcv_quality` check metadata, so a failed check links to its rows. Values are
 partition keys and settings (never user input) and are quoted as SQL string literals.
 """
 

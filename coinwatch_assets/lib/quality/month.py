@@ -156,7 +156,7 @@ class MonthFindings:
 
 
 def days_markdown(days: list[dict[str, object]]) -> str:
-    """The per-day table of a month's gap check: judged days that expected candles, and days
+    """The per-day table of a month's quality check: judged days that expected candles, and days
     with stored holes (days expecting nothing, e.g. before the listing, are left out)."""
     days = [d for d in days if d["candles"] or d["expected"] or d["holes"]]
     lines = ["| day | candles | expected | holes | missing | judged |", "|---|---|---|---|---|---|"]

@@ -2,14 +2,14 @@
 
 Plain Python (no Dagster). State machine of one hole, keyed by (series, gap_start):
 
-- ``missed``: seen by a fetch and not (yet) explained; the gap check fails with ERROR.
+- ``missed``: seen by a fetch and not (yet) explained; the quality check fails with ERROR.
 - ``no_trades``: a re-fetch returned the same short hole (at most `no_trades_max`) inside
   an answered window: the exchange emitted no candle because nobody traded. Not an error.
 - ``confirmed``: still missing after `max_repairs` re-fetches (an exchange outage, a listing
-  late in the day): the gap check reports WARN and nothing re-requests it again. Derived
+  late in the day): the quality check reports WARN and nothing re-requests it again. Derived
   assets wait for a human decision.
 - ``accepted``: a human accepted the hole (the accept-holes job, with a `note` saying why): the
-  gap check passes and derived assets are built, their bars flagged partial.
+  quality check passes and derived assets are built, their bars flagged partial.
 
 `attempts` counts the fetches that saw the hole with the same bounds; a hole whose bounds
 changed (partly filled) is a new hole (an acceptance covers the hole it was given, not a

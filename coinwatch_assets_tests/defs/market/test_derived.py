@@ -139,7 +139,7 @@ def test_automation_waits_on_failed_checks_until_the_holes_are_accepted(
         for e in result.all_events
         if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ]
-    no_gaps = [e for e in evaluations if e.check_name == "ohlcv_no_gaps"]
+    no_gaps = [e for e in evaluations if e.check_name == "ohlcv_quality"]
     assert [(e.partition, e.passed) for e in no_gaps] == [(HOLED, True)]
     assert no_gaps[0].target_materialization_data is not None
     # The quality node of the graph: ohlcv_gaps observed with the holes by reason.
@@ -197,7 +197,8 @@ def test_accepting_never_hides_broken_candles(instance, resources) -> None:
     result = accept(instance, resources, [HOLED])
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data.user_failure_data
-    assert "ohlcv_integrity" in failure.description
+    assert "ohlcv_quality" in failure.description
+    assert "broken: low_above_open_close" in failure.description
 
 
 def test_no_hourly_bars_from_hourly_candles() -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from coinwatch_assets.defs.market.resources import MarketSourceResource
 from coinwatch_assets.defs.market.venue import build_venue
-from coinwatch_assets.defs.quality.checks import NO_GAPS
+from coinwatch_assets.defs.quality.checks import QUALITY
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
 from coinwatch_assets.lib.market.fetch_plan import FETCH_WINDOWS_TAG, encode_windows
@@ -154,7 +154,7 @@ def test_truncated_file_fails_the_gap_check_and_the_repair_refetches_through_res
     path = vision.publish_candles("UNITTESTBTC", "1m", "daily", FULL_DAY, rows[:1000])
     first = run(instance, resources, FULL_DAY)
     assert not first.success and len(stored(resources)) == 1000  # checksum fine, rows missing
-    (gaps,) = [e for e in first.get_asset_check_evaluations() if e.check_name == NO_GAPS]
+    (gaps,) = [e for e in first.get_asset_check_evaluations() if e.check_name == QUALITY]
     assert not gaps.passed and gaps.metadata["missing"].value == 440
 
     (repair_sensor,) = [s for s in VENUE.sensors if s.name.endswith("gap_repair_sensor")]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coinwatch_assets.defs.quality.checks import NO_GAPS
+from coinwatch_assets.defs.quality.checks import QUALITY
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.lib.sources import BadMarketData
 from coinwatch_assets.lib.storage.slices import Slice
@@ -61,7 +61,7 @@ def test_1_an_empty_answer_erases_nothing_and_is_reported(
     ]
     assert any("returned 0 candles for a slice holding 288" in w for w in warnings), warnings
     # The check judges what is stored: the day is complete.
-    assert latest_evaluation(instance, NO_GAPS, KEY).passed
+    assert latest_evaluation(instance, QUALITY, KEY).passed
 
 
 def test_2_an_exchange_ignoring_the_window_fails_before_writing(
@@ -103,13 +103,13 @@ def test_3_a_delisted_symbol_keeps_its_days_and_the_check_says_why(
     assert meta["skipped_partitions"].value == [KEY]
     assert meta["storage_write"].value == "none"
     pd.testing.assert_frame_equal(stored_day(resources), seeded)
-    evaluation = latest_evaluation(instance, NO_GAPS, KEY)
+    evaluation = latest_evaluation(instance, QUALITY, KEY)
     assert evaluation.passed
     assert evaluation.metadata["listing_status"].value == "delisted on 2018-01-15"
     # A month after the delisting with nothing stored passes as "delisted", not as a hole.
     later = "2018-02|ETH-BTC"
     assert run([ohlcv], instance, resources, key=later).success
-    evaluation = latest_evaluation(instance, NO_GAPS, later)
+    evaluation = latest_evaluation(instance, QUALITY, later)
     assert evaluation.passed and evaluation.metadata["candles"].value == 0
 
 
@@ -140,14 +140,14 @@ def test_5_an_empty_day_between_listing_and_now_is_a_full_day_hole(
     emulator.set_candles("ETH/BTC", candles[keep], interval="5m")
     result = run([ohlcv], instance, resources, key=KEY, tags=day_tags("2018-01-14"))
     assert not result.success  # the blocking gap check fails
-    evaluation = latest_evaluation(instance, NO_GAPS, KEY)
+    evaluation = latest_evaluation(instance, QUALITY, KEY)
     assert not evaluation.passed and evaluation.metadata["missing"].value == 288
     gaps = resources["database"].read("ohlcv_gaps")
     assert gaps[["missing_candles", "reason"]].values.tolist() == [[288, "missed"]]
     # Days before the first stored candle pass as "not listed yet".
     # (Jan 14's hole stays the month's verdict: the registry keeps it.)
     assert not run([ohlcv], instance, resources, key=KEY, tags=day_tags("2018-01-05")).success
-    early = latest_evaluation(instance, NO_GAPS, KEY)
+    early = latest_evaluation(instance, QUALITY, KEY)
     assert early.metadata["listing_status"].value == "not listed yet"
     assert early.metadata["days_judged"].value == 1 and early.metadata["candles"].value == 0
     assert early.metadata["missing"].value == 288  # Jan 14's, from the registry

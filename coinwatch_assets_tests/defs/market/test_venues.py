@@ -117,8 +117,7 @@ def test_assembled_definitions_per_venue(code_location: dg.Definitions) -> None:
         assert node.group_name == venue
         checks = {c.name for c in repo.asset_graph.get_check_keys_for_assets([ohlcv.key])}
         assert checks == {
-            "ohlcv_no_gaps",
-            "ohlcv_integrity",
+            "ohlcv_quality",
             "ohlcv_price_jumps",
             "ohlcv_freshness",
             # the cross-venue check sits on the first venue of each pair

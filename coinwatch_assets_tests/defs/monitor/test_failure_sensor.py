@@ -74,7 +74,7 @@ def test_blocking_check_failure_is_a_data_quality_row_and_alert(database_url, in
 
         # The gap check links to its ohlcv_gaps rows: its SQL finds exactly the hole.
         (gaps,) = [
-            e for e in result.get_asset_check_evaluations() if e.check_name == "ohlcv_no_gaps"
+            e for e in result.get_asset_check_evaluations() if e.check_name == "ohlcv_quality"
         ]
         query = (
             gaps.metadata["ohlcv_gaps_query"].value.removeprefix("```sql\n").removesuffix("\n```")
@@ -88,7 +88,7 @@ def test_blocking_check_failure_is_a_data_quality_row_and_alert(database_url, in
         assert len(rows) == 1, rows
         row = rows.iloc[0]
         assert row["run_id"] == result.run_id and row["kind"] == "data_quality"
-        assert row["error_class"] == "ohlcv_no_gaps" and row["partition_keys"] == KEY
+        assert row["error_class"] == "ohlcv_quality" and row["partition_keys"] == KEY
         assert row["step"] == "ohlcv_quality_checks" and row["asset_keys"] == "ohlcv"
         assert "02:00-02:10 UTC (3 candle(s), missed)" in row["message"], row["message"]
         assert "Traceback" not in row["message"]

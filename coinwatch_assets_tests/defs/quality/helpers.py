@@ -9,11 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster._core.storage.event_log.base import PartitionKeyFilter
 
-from coinwatch_assets.defs.quality.checks import (
-    INTEGRITY,
-    NO_GAPS,
-    PRICE_JUMPS,
-)
+from coinwatch_assets.defs.quality.checks import PRICE_JUMPS, QUALITY
 from coinwatch_assets.lib.market.fetch_plan import FETCH_WINDOWS_TAG, encode_windows
 from coinwatch_assets_tests.venue_defs import ohlcv, ohlcv_quality_checks
 
@@ -69,7 +65,7 @@ def latest_evaluation(
 def evaluations_by_check(
     result: dg.ExecuteInProcessResult,
 ) -> dict[str, list[dg.AssetCheckEvaluation]]:
-    out: dict[str, list[dg.AssetCheckEvaluation]] = {NO_GAPS: [], INTEGRITY: [], PRICE_JUMPS: []}
+    out: dict[str, list[dg.AssetCheckEvaluation]] = {QUALITY: [], PRICE_JUMPS: []}
     for evaluation in result.get_asset_check_evaluations():
         out[evaluation.check_name].append(evaluation)
     return out

@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from coinwatch_assets.defs.quality.judge import NO_GAPS
+from coinwatch_assets.defs.quality.judge import QUALITY
 from coinwatch_assets_tests.defs.quality.helpers import latest_evaluation
 from coinwatch_assets_tests.defs.quality.test_checks import CLEAN, crafted, instance, resources
 from coinwatch_assets_tests.venue_defs import DEFAULT
@@ -46,7 +46,7 @@ def test_accepting_one_day_leaves_the_months_other_holes_blocking(
     found = holes(resources)
     assert found["2024-01-02"][0] == "accepted" and NOTE in found["2024-01-02"][1]
     assert found["2024-01-03"][0] == "missed" and pd.isna(found["2024-01-03"][1])
-    evaluation = latest_evaluation(instance, NO_GAPS, CLEAN)
+    evaluation = latest_evaluation(instance, QUALITY, CLEAN)
     assert not evaluation.passed and evaluation.metadata["holes"].value == 2
 
 
@@ -59,11 +59,11 @@ def test_accepting_the_month_accepts_every_open_hole_and_passes(
         "2024-01-02": "accepted",
         "2024-01-03": "accepted",
     }
-    evaluation = latest_evaluation(instance, NO_GAPS, CLEAN)
+    evaluation = latest_evaluation(instance, QUALITY, CLEAN)
     assert evaluation.passed and evaluation.metadata["holes"].value == 2
-    # Only the gap verdict is recorded again (integrity stays that of the fetch's run).
+    # Only the quality verdict is recorded again (the jump result stays the fetch run's).
     checks = {e.check_name for e in result.get_asset_check_evaluations()}
-    assert checks == {NO_GAPS}
+    assert checks == {QUALITY}
 
 
 @pytest.mark.parametrize("bad", ["2024-13|BTC-USDT", "2024-01-32|BTC-USDT", "2024-01|NOPE-USDT"])

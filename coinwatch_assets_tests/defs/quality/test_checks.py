@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 from coinwatch_assets.defs.quality.judge import (
-    INTEGRITY,
-    NO_GAPS,
     PRICE_JUMPS,
+    QUALITY,
     day_window,
 )
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
@@ -132,9 +131,10 @@ def only(result: dg.ExecuteInProcessResult, check: str) -> dg.AssetCheckEvaluati
 def test_clean_day_passes_every_check(instance, resources) -> None:
     result = crafted(instance, resources, CLEAN)
     assert result.success
-    for check in (NO_GAPS, INTEGRITY):
-        evaluation = only(result, check)
-        assert evaluation.passed and evaluation.partition == CLEAN, check
+    evaluation = only(result, QUALITY)
+    assert evaluation.passed and evaluation.partition == CLEAN
+    assert evaluation.metadata["broken_rules"].value == "none"
+    assert evaluation.metadata["broken_days"].value == {}
     # Price jumps: one result per run, over the run's partitions.
     jumps = only(result, PRICE_JUMPS)
     assert jumps.passed and jumps.partition is None
@@ -146,7 +146,7 @@ def test_a_late_check_judges_what_the_fetch_saw(instance, resources) -> None:
     # Fetched at 23:59:50 (287 closed candles), checked long after midnight: no hole.
     result = crafted(instance, resources, CLEAN, fetched_at=f"{DAY}T23:59:50+00:00")
     assert result.success
-    evaluation = only(result, NO_GAPS)
+    evaluation = only(result, QUALITY)
     assert evaluation.passed and evaluation.metadata["candles"].value == 287
     assert evaluation.metadata["judged_as_of"].value == f"{DAY}T23:59:50+00:00"
     # Without the fetch's time the same 287 candles would be a hole at 23:55.
@@ -169,22 +169,26 @@ def test_a_late_check_judges_what_the_fetch_saw(instance, resources) -> None:
 def test_each_storable_rule_fails_the_blocking_integrity_check(instance, resources, rule) -> None:
     result = crafted(instance, resources, CLEAN, corrupt=rule)
     assert not result.success
-    evaluation = only(result, INTEGRITY)
+    evaluation = only(result, QUALITY)
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert rule in evaluation.metadata["broken_rules"].value.split(", ")
     assert evaluation.metadata[f"{rule}_rows"].value >= 1
     assert evaluation.metadata[f"{rule}_examples"].value  # example rows for the UI
+    assert evaluation.metadata["broken_days"].value == {DAY: [rule]}
+    # The same result counts the holes: only the moved candle leaves its grid slot empty.
+    assert evaluation.metadata["holes"].value == (rule == "off_grid_timestamp")
 
 
 def test_future_candle_fails_on_todays_partition(instance, resources) -> None:
     key = f"{TODAY:%Y-%m}|BTC-USDT"
     result = crafted(instance, resources, key)  # 288 candles: the later ones are in the future
-    evaluation = only(result, INTEGRITY)
+    evaluation = only(result, QUALITY)
     if TODAY + pd.Timedelta(hours=23, minutes=55) <= pd.Timestamp.now(tz="UTC"):
         pytest.skip("run in the last 5 minutes of the UTC day: no future candle possible")
     assert "future_candle" in evaluation.metadata["broken_rules"].value
     # Today's gap window ends at "now": the candles not closed yet are not holes.
-    assert only(result, NO_GAPS).passed
+    assert evaluation.metadata["holes"].value == 0
+    assert evaluation.description.startswith("no holes; broken: future_candle")
 
 
 def frame_with(rule: str) -> pd.DataFrame:
@@ -223,7 +227,7 @@ def test_failed_gap_check_stops_downstream_in_the_same_run(instance, resources) 
     assert not holed.success
     materialized = {e.asset_key.path[-1] for e in holed.get_asset_materialization_events()}
     assert materialized == {"ohlcv"}  # stored, checked, and nothing downstream ran
-    (gaps,) = evaluations_by_check(holed)[NO_GAPS]
+    (gaps,) = evaluations_by_check(holed)[QUALITY]
     assert gaps.metadata["holes_json"].value[0]["missing_candles"] == 12
 
     clean = crafted(instance, resources, CLEAN, extra=[ohlcv_downstream])
@@ -235,7 +239,7 @@ def test_failed_gap_check_stops_downstream_in_the_same_run(instance, resources) 
 def test_failed_gap_check_blocks_declarative_automation(instance, resources) -> None:
     assert crafted(instance, resources, CLEAN).success
     assert not crafted(instance, resources, HOLED).success
-    assert not latest_evaluation(instance, NO_GAPS, HOLED).passed
+    assert not latest_evaluation(instance, QUALITY, HOLED).passed
     result = dg.evaluate_automation_conditions(
         defs=dg.Definitions(
             assets=[crafted_ohlcv, automated_downstream],
@@ -267,7 +271,7 @@ def test_a_run_judges_the_days_it_touched_and_keeps_the_months_verdict(instance,
     # still fails the month, listed per day.
     later = crafted(instance, resources, CLEAN, day="2024-01-03")
     assert not later.success
-    gaps = only(later, NO_GAPS)
+    gaps = only(later, QUALITY)
     assert not gaps.passed and gaps.metadata["days_judged"].value == 1
     assert gaps.metadata["judged_days"].value == "2024-01-03..2024-01-03"
     assert gaps.metadata["candles"].value == 288  # Jan 3's candles only were read
@@ -280,3 +284,22 @@ def test_a_run_judges_the_days_it_touched_and_keeps_the_months_verdict(instance,
     # Jan 2 re-fetched whole: its hole is gone and the month passes.
     assert crafted(instance, resources, CLEAN).success
     assert resources["database"].read("ohlcv_gaps").empty
+
+
+def test_broken_candles_of_a_day_not_judged_again_keep_the_month_failed(
+    instance, resources
+) -> None:
+    # Jan 2 stored with a broken candle: the month fails.
+    assert not crafted(instance, resources, CLEAN, corrupt="invalid_volume").success
+    # Jan 3 fetched clean: only Jan 3 is judged, yet Jan 2's broken candle is still stored, so
+    # the month's result stays a blocking ERROR naming that day.
+    later = crafted(instance, resources, CLEAN, day="2024-01-03")
+    assert not later.success
+    evaluation = only(later, QUALITY)
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert evaluation.metadata["broken_days"].value == {DAY: ["invalid_volume"]}
+    assert evaluation.metadata["broken_days_from_earlier_runs"].value == DAY
+    assert evaluation.metadata["holes"].value == 0
+    # Jan 2 re-fetched clean (the write corrects the stored candle): the month passes.
+    assert crafted(instance, resources, CLEAN).success
+    assert latest_evaluation(instance, QUALITY, CLEAN).metadata["broken_days"].value == {}

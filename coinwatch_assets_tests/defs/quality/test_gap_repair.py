@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from coinwatch_assets.defs.market.resources import MarketSourceResource
-from coinwatch_assets.defs.quality.checks import INTEGRITY, NO_GAPS, PRICE_JUMPS
+from coinwatch_assets.defs.quality.checks import PRICE_JUMPS, QUALITY
 from coinwatch_assets.defs.quality.repair import REPAIR_ATTEMPT_TAG
 from coinwatch_assets.defs.quality.resources import QualityPolicyResource
 from coinwatch_assets.defs.storage import CoinwatchIOManager, DatabaseResource
@@ -112,7 +112,7 @@ def test_outage_is_checked_registered_repaired_then_confirmed(instance, resource
     result = run([ohlcv], instance, resources, key=KEY, tags=DAY_WINDOW)
     assert not result.success
     assert result.get_asset_materialization_events(), "the candles are stored before the check"
-    (gaps,) = evaluations_by_check(result)[NO_GAPS]
+    (gaps,) = evaluations_by_check(result)[QUALITY]
     assert not gaps.passed and gaps.severity == dg.AssetCheckSeverity.ERROR
     assert gaps.partition == KEY
     assert hole_tuples(gaps.metadata["holes_json"].value) == HOLES
@@ -162,7 +162,7 @@ def test_outage_is_checked_registered_repaired_then_confirmed(instance, resource
     instance.report_runless_asset_event(warn)
     rows = registry(resources).set_index("gap_start")
     assert rows.loc[OUTAGE_START, "reason"] == "confirmed"
-    latest = latest_evaluation(instance, NO_GAPS, KEY)
+    latest = latest_evaluation(instance, QUALITY, KEY)
     assert not latest.passed and latest.severity == dg.AssetCheckSeverity.WARN
 
     # 5. No endless loop: nothing more to request.
@@ -171,7 +171,7 @@ def test_outage_is_checked_registered_repaired_then_confirmed(instance, resource
     # 6. A later refresh of the day (e.g. the daily close) now passes the blocking gate.
     again = run([ohlcv], instance, resources, key=KEY, tags=DAY_WINDOW)
     assert again.success
-    (gaps,) = evaluations_by_check(again)[NO_GAPS]
+    (gaps,) = evaluations_by_check(again)[QUALITY]
     assert gaps.severity == dg.AssetCheckSeverity.WARN and not gaps.passed
     assert isinstance(tick(instance, resources), dg.SkipReason)
     assert len(registry(resources)) == len(HOLES)  # re-runs never duplicate holes
@@ -181,13 +181,13 @@ def test_single_run_backfill_leaves_a_result_per_partition(instance, resources) 
     first, last = "2017-11|ADA-BTC", KEY
     result = run([ohlcv], instance, resources, start=first, end=last)
     assert not result.success  # one bad month fails the run's blocking gate...
-    by_key = {e.partition: e for e in evaluations_by_check(result)[NO_GAPS]}
+    by_key = {e.partition: e for e in evaluations_by_check(result)[QUALITY]}
     assert set(by_key) == {first, "2017-12|ADA-BTC", KEY}
     # ...but every month has its own recorded outcome, findable per partition in Dagster.
     for key, passed in [(first, True), ("2017-12|ADA-BTC", True), (KEY, False)]:
         assert by_key[key].passed is passed
-        assert latest_evaluation(instance, NO_GAPS, key).passed is passed
-    assert {e.partition for e in evaluations_by_check(result)[INTEGRITY]} == set(by_key)
+        assert latest_evaluation(instance, QUALITY, key).passed is passed
+    assert len(evaluations_by_check(result)[QUALITY]) == 3  # one result per month, no more
     # Price jumps, which block nothing, are one result for the run over its three months.
     (jumps,) = evaluations_by_check(result)[PRICE_JUMPS]
     assert jumps.partition is None and jumps.metadata["partitions_judged"].value == 3
@@ -211,3 +211,33 @@ def test_single_run_backfill_leaves_a_result_per_partition(instance, resources) 
     (request,) = tick(instance, resources).run_requests
     assert request.partition_key == KEY
     assert len(decode_windows(request.tags[FETCH_WINDOWS_TAG])) == len(HOLES) + 2
+
+
+def test_confirming_holes_never_hides_broken_candles(instance, resources) -> None:
+    from coinwatch_assets.defs.quality.evaluations import BROKEN_DAYS
+    from coinwatch_assets.defs.quality.repair import confirm_partition
+    from coinwatch_assets.lib.quality.registry import GapPolicy
+    from coinwatch_assets_tests.venue_defs import VENUE
+
+    assert not run([ohlcv], instance, resources, key=KEY).success  # the outage: missed holes
+    # A later result found a broken candle on another day of the month (as an intraday run
+    # would), and the holes' repairs are then exhausted.
+    broken = {"2018-01-03": ["invalid_volume"]}
+    instance.report_runless_asset_event(
+        dg.AssetCheckEvaluation(
+            asset_key=ohlcv.key,
+            check_name=QUALITY,
+            passed=False,
+            partition=KEY,
+            metadata={BROKEN_DAYS: dg.MetadataValue.json(broken)},
+        )
+    )
+    evaluation = confirm_partition(
+        instance, resources["database"], KEY, GapPolicy(max_repairs=0), venue=VENUE, ohlcv=ohlcv
+    )
+    assert evaluation is not None
+    assert set(registry(resources)["reason"]) == {"confirmed"}
+    # Confirmed holes alone would be a WARN; the broken day keeps the month an ERROR.
+    assert evaluation.severity == dg.AssetCheckSeverity.ERROR and not evaluation.passed
+    assert evaluation.metadata[BROKEN_DAYS].value == broken
+    assert evaluation.description.endswith("; broken: invalid_volume on 2018-01-03")

@@ -57,14 +57,20 @@ def test_check_failure_message_names_partition_and_holes() -> None:
             "attempts": 1,
         },
     ]
-    text = check_failure_message("ohlcv_no_gaps", "2024-03-04|ETH-USDT", holes, "2 hole(s)")
+    text = check_failure_message("ohlcv_quality", "2024-03|ETH-USDT", holes, "2 hole(s)")
     assert text == (
-        "ohlcv_no_gaps failed on 2024-03-04|ETH-USDT: 2 hole(s): "
+        "ohlcv_quality failed on 2024-03|ETH-USDT: 2 hole(s): "
         "2024-03-04 02:00-02:10 UTC (3 candle(s), missed), "
         "2024-03-04 23:55-2024-03-05 00:20 UTC (6 candle(s), missed)"
     )
-    assert check_failure_message("ohlcv_integrity", "k", [], "broken: x") == (
-        "ohlcv_integrity failed on k: broken: x"
+    assert check_failure_message("ohlcv_quality", "k", [], "no holes; broken: x") == (
+        "ohlcv_quality failed on k: no holes; broken: x"
+    )
+    # Holes and broken candles of one month: the line names both.
+    broken = {"2024-03-09": ["invalid_volume"], "2024-03-02": ["invalid_price", "invalid_volume"]}
+    assert check_failure_message("ohlcv_quality", "k", holes[:1], "", broken) == (
+        "ohlcv_quality failed on k: 1 hole(s): 2024-03-04 02:00-02:10 UTC (3 candle(s), missed); "
+        "broken: invalid_price, invalid_volume on 2024-03-02, 2024-03-09"
     )
 
 
