@@ -119,10 +119,12 @@ def _narrowed(
         return narrow_plan(plan, fetch_from=moment)
     if not plan:
         return plan
-    # One query for every symbol of the run, bounded to the run's months (index range scan).
+    # Each symbol's latest candle within the run's months: one index lookup per symbol.
     spec = table_spec("ohlcv")
     earliest = min(start for _, start, _ in plan)
-    where = Slice("ohlcv", "ts", (Cell(start=earliest),)).pinned(pins)
+    symbols = sorted({key_to_symbol(symbol_key) for symbol_key, _, _ in plan})
+    cells = tuple(Cell(equals=(("symbol", s),), start=earliest) for s in symbols)
+    where = Slice("ohlcv", "ts", cells).pinned(pins)
     latest = {
         symbol_to_key(str(s)): t.to_pydatetime()
         for s, t in database.storage().last_times(spec, where, "symbol").items()

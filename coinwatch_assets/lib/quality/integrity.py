@@ -41,29 +41,35 @@ FUTURE_CANDLE = "future_candle"
 Tolerance = timedelta | pd.Timedelta | int | None
 
 
+def _offending(frame: pd.DataFrame, bad: np.ndarray | pd.Series) -> pd.DataFrame:
+    """The rows flagged in `bad`; selecting none costs nothing (most windows break no rule)."""
+    bad = np.asarray(bad, dtype=bool)
+    return frame.loc[bad] if bad.any() else frame.iloc[:0]
+
+
 def low_above_open_close(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows breaking low <= min(open, close). NaNs are left to `invalid_price`."""
     body_low = np.minimum(frame["open"].to_numpy(), frame["close"].to_numpy())
-    return frame.loc[frame["low"].to_numpy() > body_low]
+    return _offending(frame, frame["low"].to_numpy() > body_low)
 
 
 def high_below_open_close(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows breaking high >= max(open, close). NaNs are left to `invalid_price`."""
     body_high = np.maximum(frame["open"].to_numpy(), frame["close"].to_numpy())
-    return frame.loc[frame["high"].to_numpy() < body_high]
+    return _offending(frame, frame["high"].to_numpy() < body_high)
 
 
 def invalid_price(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows with any of open/high/low/close not finite or not > 0."""
     prices = frame[OHLC].to_numpy(dtype="float64")
     ok = np.isfinite(prices) & (prices > 0)
-    return frame.loc[~ok.all(axis=1)]
+    return _offending(frame, ~ok.all(axis=1))
 
 
 def invalid_volume(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows whose volume is negative or not finite (NaN included: it is not a volume)."""
     volume = frame["volume"].to_numpy(dtype="float64")
-    return frame.loc[~(np.isfinite(volume) & (volume >= 0))]
+    return _offending(frame, ~(np.isfinite(volume) & (volume >= 0)))
 
 
 def off_grid_timestamp(frame: pd.DataFrame, *, tolerance: Tolerance = None) -> pd.DataFrame:
@@ -77,12 +83,12 @@ def off_grid_timestamp(frame: pd.DataFrame, *, tolerance: Tolerance = None) -> p
     if constant_column(timeframes):  # the usual case: no per-timeframe masks needed
         if ts.size == 0:
             return frame.iloc[:0]
-        return frame.loc[np.abs(grid_distance_ms(ts, str(timeframes[0]))) > tol]
+        return _offending(frame, np.abs(grid_distance_ms(ts, str(timeframes[0]))) > tol)
     bad = np.zeros(len(frame), dtype=bool)
     for timeframe in pd.unique(timeframes):
         rows = timeframes == timeframe
         bad[rows] = np.abs(grid_distance_ms(ts[rows], str(timeframe))) > tol
-    return frame.loc[bad]
+    return _offending(frame, bad)
 
 
 def duplicate_timestamp(frame: pd.DataFrame) -> pd.DataFrame:
@@ -97,7 +103,7 @@ def duplicate_timestamp(frame: pd.DataFrame) -> pd.DataFrame:
     hits = np.flatnonzero(same)
     bad[order[hits]] = True
     bad[order[hits - 1]] = True
-    return frame.loc[bad]
+    return _offending(frame, bad)
 
 
 def outside_window(
@@ -110,13 +116,13 @@ def outside_window(
         bad |= ts < to_ms(start)
     if end is not None:
         bad |= ts >= to_ms(end)
-    return frame.loc[bad]
+    return _offending(frame, bad)
 
 
 def future_candle(frame: pd.DataFrame, *, now: TimeLike | None = None) -> pd.DataFrame:
     """Rows whose open time is after `now` (default: current UTC time)."""
     now_ms = to_ms(now if now is not None else pd.Timestamp.now(tz="UTC"))
-    return frame.loc[timestamps_to_ms(frame["ts"]) > now_ms]
+    return _offending(frame, timestamps_to_ms(frame["ts"]) > now_ms)
 
 
 # Rules that need only the frame; the others get their parameters in run_all_rules.

@@ -96,6 +96,10 @@ def _engine(url: str) -> sa.Engine:
         return engine
 
 
+# Cells per min/max query (SQLite's limit on the terms of a compound SELECT is 500).
+_CELLS_PER_QUERY = 200
+
+
 def _utc_timestamp(value: object) -> pd.Timestamp:
     """A stored time (aware datetime from PostgreSQL, UTC text from SQLite) as UTC."""
     ts = pd.Timestamp(value)
@@ -215,13 +219,44 @@ class Storage:
 
     def first_times(self, spec: TableSpec, where: Slice, by: str) -> dict[object, pd.Timestamp]:
         """{value of column `by`: earliest time stored} within slice `where`."""
-        rows = self._grouped(spec, where, by, sa.func.min)
-        return {key: _utc_timestamp(value) for key, value in rows}
+        return self._edge_times(spec, where, by, sa.func.min, min)
 
     def last_times(self, spec: TableSpec, where: Slice, by: str) -> dict[object, pd.Timestamp]:
-        """{value of column `by`: latest time stored} within slice `where` (one query)."""
-        rows = self._grouped(spec, where, by, sa.func.max)
-        return {key: _utc_timestamp(value) for key, value in rows}
+        """{value of column `by`: latest time stored} within slice `where`."""
+        return self._edge_times(spec, where, by, sa.func.max, max)
+
+    def _edge_times(
+        self, spec: TableSpec, where: Slice, by: str, agg: Any, pick: Any
+    ) -> dict[object, pd.Timestamp]:
+        if not where.cells or any(by not in dict(c.equals) for c in where.cells):
+            rows = self._grouped(spec, where, by, agg)
+        else:
+            # Every cell fixes `by` (a symbol): one min/max per cell walks the primary key
+            # index to its edge instead of grouping every stored row of those symbols.
+            rows = self._per_cell(spec, where, by, agg)
+        out: dict[object, pd.Timestamp] = {}
+        for key, value in rows:
+            if value is not None:
+                ts = _utc_timestamp(value)
+                out[key] = pick(out[key], ts) if key in out else ts
+        return out
+
+    def _per_cell(self, spec: TableSpec, where: Slice, by: str, agg: Any) -> list[Any]:
+        self.ensure_schema()
+        table, cells = spec.table, list(where.cells or ())
+        rows: list[Any] = []
+        with self.engine.connect() as conn:
+            # SQLite allows at most 500 terms in one compound SELECT.
+            for i in range(0, len(cells), _CELLS_PER_QUERY):
+                parts = [
+                    sa.select(
+                        sa.literal(dict(cell.equals)[by]).label(by),
+                        agg(table.c[spec.time_column]).label("edge"),
+                    ).where(Slice(where.table, where.time_column, (cell,)).where(table))
+                    for cell in cells[i : i + _CELLS_PER_QUERY]
+                ]
+                rows += conn.execute(sa.union_all(*parts)).all()
+        return rows
 
     def row_counts(self, spec: TableSpec, where: Slice, by: str) -> dict[object, int]:
         """{value of column `by`: rows stored} within slice `where` (one query)."""

@@ -291,3 +291,35 @@ def test_nullable_float_nan_becomes_null_on_both_backends(database_url: str) -> 
             "SELECT count(*) FROM markets WHERE quote_volume_24h IS NULL"
         ).scalar()
     assert nulls == 1
+
+
+def test_first_and_last_times_per_symbol_cell_equal_the_grouped_answer(seeded: Storage) -> None:
+    jan2 = datetime(2024, 1, 2, tzinfo=UTC)
+    per_symbol = Slice(
+        "ohlcv",
+        "ts",
+        (
+            Cell(equals=(("symbol", "BTC/USDT"),), end=jan2),
+            Cell(equals=(("symbol", "BTC/USDT"),), start=jan2 + timedelta(hours=6)),
+            Cell(equals=(("symbol", "ETH/USDT"),), start=jan2),
+            Cell(equals=(("symbol", "SOL/USDT"),)),  # nothing stored: left out
+        ),
+    )
+    by_symbol = {
+        "BTC/USDT": (
+            pd.Timestamp("2024-01-01", tz="UTC"),
+            pd.Timestamp("2024-01-02 23:55", tz="UTC"),
+        ),
+        "ETH/USDT": (
+            pd.Timestamp("2024-01-02", tz="UTC"),
+            pd.Timestamp("2024-01-02 23:55", tz="UTC"),
+        ),
+    }
+    first = seeded.first_times(OHLCV, per_symbol, "symbol")
+    last = seeded.last_times(OHLCV, per_symbol, "symbol")
+    assert first == {s: lo for s, (lo, _) in by_symbol.items()}
+    assert last == {s: hi for s, (_, hi) in by_symbol.items()}
+    # A slice whose cells do not fix the symbol is answered by one grouped query, alike.
+    whole = Slice("ohlcv", "ts", (Cell(start=jan2),))
+    assert seeded.first_times(OHLCV, whole, "symbol") == {s: jan2 for s in by_symbol}
+    assert seeded.last_times(OHLCV, whole, "symbol") == last
