@@ -102,6 +102,8 @@ def partition_slice(
 
 
 COLUMN_SCHEMA = "dagster/column_schema"
+# Key values named in a write's `keys` metadata (the rest are counted).
+KEYS_SHOWN = 20
 
 
 def column_schema(spec: TableSpec) -> dg.TableSchema:
@@ -240,6 +242,29 @@ def stored_partition_counts(
     return out
 
 
+def whole_window_keys(
+    pdef: dg.PartitionsDefinition, windows: Mapping[str, Sequence[tuple[datetime, datetime]]]
+) -> set[str]:
+    """The keys whose `windows` cover their partition's whole time window."""
+    time_dims = [
+        (n, d) for n, d in _dimensions(pdef) if isinstance(d, dg.TimeWindowPartitionsDefinition)
+    ]
+    if len(time_dims) != 1:
+        return set()
+    name, dim_def = time_dims[0]
+    out = set()
+    for key, spans in windows.items():
+        tw = dim_def.time_window_for_partition_key(_key_parts(pdef, key)[name])
+        reached = _utc(tw.start)
+        for lo, hi in sorted((_utc(lo), _utc(hi)) for lo, hi in spans):
+            if lo > reached:
+                break
+            reached = max(reached, hi)
+        if reached >= _utc(tw.end):
+            out.add(str(key))
+    return out
+
+
 def fetched_window_metadata(
     windows: Mapping[str, Sequence[tuple[datetime, datetime]]],
 ) -> dict[str, dict[str, str]]:
@@ -299,6 +324,7 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
         storage = self.database.storage()
         chunked = isinstance(obj, FrameChunks)
         results, wheres, windows, counts = [], [], {}, {}
+        known: dict[str, int] = {}  # stored rows per key, known without a query
         for frame in obj if chunked else [obj]:
             chunk_keys, chunk_windows = keys, None
             if keys is not None and FETCHED_WINDOWS in frame.attrs:
@@ -311,11 +337,18 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
                 continue
             metadata = context.definition_metadata
             where = self._slice(context, spec, metadata, chunk_keys, chunk_windows)
-            results.append(self._write(context, storage, spec, frame, where, replace, allow_empty))
+            result = self._write(context, storage, spec, frame, where, replace, allow_empty)
+            results.append(result)
             wheres.append(where)
             if keys is not None and len(keys) > 1:
                 pdef = context.asset_partitions_def
-                counts.update(partition_row_counts(spec, pdef, chunk_keys, frame) or {})
+                chunk_counts = partition_row_counts(spec, pdef, chunk_keys, frame) or {}
+                counts.update(chunk_counts)
+                if chunk_windows and not result.rows_not_returned:
+                    # The chunk owned these keys' whole windows and the slice now holds
+                    # exactly its rows: their stored count needs no query.
+                    whole = whole_window_keys(pdef, chunk_windows)
+                    known.update({k: n for k, n in chunk_counts.items() if k in whole})
         if chunked:
             context.add_output_metadata(obj.finish())
         if not results:
@@ -333,7 +366,12 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
             asset = context.asset_key.to_user_string()
             pins = slice_pins(spec, asset, context.definition_metadata)
             pdef = context.asset_partitions_def
-            stored = stored_partition_counts(storage, spec, asset, pdef, keys, pins) or {}
+            unknown = [k for k in keys if k not in known]
+            stored = dict(known)
+            if unknown:
+                stored.update(
+                    stored_partition_counts(storage, spec, asset, pdef, unknown, pins) or {}
+                )
             for key, n in stored.items():
                 fetched.setdefault(key, {})["stored_rows"] = n
         if keys is not None and len(keys) == 1:
@@ -434,7 +472,9 @@ class CoinwatchIOManager(dg.ConfigurableIOManager):
                 }
             )
             if keyed:
-                meta["keys"] = ", ".join(keyed)
+                # Bounded: this run-level entry is repeated in every partition's event.
+                more = f" and {len(keyed) - KEYS_SHOWN} more" if len(keyed) > KEYS_SHOWN else ""
+                meta["keys"] = ", ".join(keyed[:KEYS_SHOWN]) + more
         if keys is not None:
             meta["partitions"] = len(keys)
         return meta

@@ -11,6 +11,7 @@ from coinwatch_assets.defs.storage import (
     CoinwatchIOManager,
     DatabaseResource,
     table_metadata,
+    whole_window_keys,
 )
 from coinwatch_assets.lib.storage.chunks import FrameChunks
 from coinwatch_assets.lib.storage.frames import StorageError
@@ -29,6 +30,8 @@ PINS = {"exchange": "binance", "timeframe": "5m"}
 
 class Prices(dg.Config):
     base_price: float = 100.0
+    # a partition key whose last candle the chunked asset leaves out of its frame
+    drop_last_of: str = ""
 
 
 def _frames(keys: list[tuple[str, str]], base_price: float) -> pd.DataFrame:
@@ -298,6 +301,10 @@ def ohlcv_chunked(context: dg.AssetExecutionContext, config: Prices) -> FrameChu
         for sym in sorted({s for _, s in keys}):
             mine = [(d, s) for d, s in keys if s == sym]
             frame = _frames(mine, config.base_price)
+            if config.drop_last_of in {f"{d}|{s}" for d, s in mine}:
+                day_of = config.drop_last_of.split("|")[0]
+                last = frame[frame["ts"] < pd.Timestamp(day_of, tz="UTC") + pd.Timedelta(days=1)]
+                frame = frame.drop(index=last.index[-1]).reset_index(drop=True)
             day = pd.Timedelta(days=1)
             frame.attrs[FETCHED_WINDOWS] = {
                 f"{d}|{s}": [(pd.Timestamp(d, tz="UTC"), pd.Timestamp(d, tz="UTC") + day)]
@@ -334,3 +341,50 @@ def test_chunked_output_writes_each_chunk_into_its_own_keys(instance, database) 
         # the run's totals and what is known only once every chunk was produced
         assert meta["rows_written"].value == 4 * 288 and meta["rows_updated"].value == 4 * 288
         assert meta["chunks_produced"].value == "BTC-USDT,ETH-USDT"
+
+
+def test_each_partition_counts_the_rows_it_stores_also_those_a_chunk_did_not_return(
+    instance, database
+) -> None:
+    seed_everything(instance, database)
+    config = {
+        "ops": {"ohlcv": {"config": {"base_price": 7.0, "drop_last_of": "2024-01-03|BTC-USDT"}}}
+    }
+    result = dg.materialize(
+        [ohlcv_chunked],
+        instance=instance,
+        resources={"io_manager": CoinwatchIOManager(database=database)},
+        tags={RANGE_START: "2024-01-02|BTC-USDT", RANGE_END: "2024-01-03|ETH-USDT"},
+        run_config=config,
+    )
+    assert result.success
+    by_key = {
+        e.partition: e.materialization.metadata for e in result.get_asset_materialization_events()
+    }
+    short = by_key.pop("2024-01-03|BTC-USDT")
+    # 287 candles returned, the 288th stored earlier and kept: the partition holds 288.
+    assert short["partition_rows"].value == 287
+    assert short["dagster/row_count"].value == short["stored_rows"].value == 288
+    for meta in by_key.values():
+        assert meta["partition_rows"].value == meta["dagster/row_count"].value == 288
+
+
+def test_whole_window_keys_need_their_partition_window_covered() -> None:
+    day = pd.Timedelta(days=1)
+    t = pd.Timestamp("2024-01-02", tz="UTC")
+    windows = {
+        "2024-01-02|BTC-USDT": [(t, t + day)],
+        "2024-01-02|ETH-USDT": [
+            (t + pd.Timedelta(hours=12), t + day),
+            (t, t + pd.Timedelta(hours=12)),
+        ],
+        "2024-01-02|SOL-USDT": [(t, t + pd.Timedelta(hours=23))],
+        "2024-01-03|SOL-USDT": [
+            (t + day, t + day + pd.Timedelta(hours=6)),
+            (t + day + pd.Timedelta(hours=7), t + 2 * day),
+        ],
+    }
+    assert whole_window_keys(date_x_symbol, windows) == {
+        "2024-01-02|BTC-USDT",
+        "2024-01-02|ETH-USDT",
+    }

@@ -217,12 +217,14 @@ def build_ohlcv(
 
         def finish() -> dict[str, object]:
             empty = [k for k in keys if k not in rows_by_key and k not in skipped]
+            # One log line, not metadata: Dagster copies a run's output metadata into every
+            # partition's materialization (each partition states its own fetched window).
+            context.log.info(f"fetched:\n{_fetch_table(fetches, rows_by_key)}")
             return {
                 # Empty answers are recorded, not errors: an exchange can have no trades.
                 # Stored candles of such a month are kept (see candles_not_returned).
                 "empty_partitions": len(empty),
                 "empty_partition_keys": ", ".join(empty[:50]),
-                "fetched": dg.MetadataValue.md(_fetch_table(fetches, rows_by_key)),
                 **(stats.as_metadata() if (stats := getattr(source, "stats", None)) else {}),
             }
 

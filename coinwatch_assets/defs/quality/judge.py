@@ -7,7 +7,7 @@ written into `ohlcv_gaps`.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -45,9 +45,7 @@ from coinwatch_assets.lib.quality.registry import (
     empty_registry,
     merge_holes,
 )
-from coinwatch_assets.lib.quality.window import (
-    evaluate_window,
-)
+from coinwatch_assets.lib.quality.window import Window, WindowFindings, evaluate_windows
 from coinwatch_assets.lib.storage.slices import Cell, Slice
 from coinwatch_assets.lib.storage.tables import TableSpec, table_spec
 from coinwatch_assets.lib.symbols import key_to_symbol
@@ -115,37 +113,20 @@ def evaluate_partitions(
     candles = candles[candles["timeframe"] == series.timeframe].sort_values(["symbol", "ts"])
     by_symbol = dict(tuple(candles.groupby("symbol", sort=False)))
     old_by_symbol = dict(tuple(previous.groupby("symbol", sort=False)))
+    found = _judge_windows(days, by_symbol, candles.iloc[:0], series, as_of or {})
     registry, evaluations = [], []
     for key, key_days in days.items():
         month, symbol_key = split_key(key)
         symbol = key_to_symbol(symbol_key)
         moment = (as_of or {}).get(key, series.now)
-        rows_of = by_symbol.get(symbol, candles.iloc[:0])
         old = old_by_symbol.get(symbol, previous.iloc[:0])
         lo_month, hi_month = (pd.Timestamp(t) for t in month_window(month))
         old = old[(old["gap_start"] >= lo_month) & (old["gap_start"] < hi_month)]
         findings, judged_rows = MonthFindings(), [old.iloc[:0]]
         judged = pd.Series(False, index=old.index)
-        ts = rows_of["ts"]
         for span in day_spans(key_days):
             start, end = day_window(span[0])[0], day_window(span[-1])[1]
-            candles_of_span = rows_of.iloc[ts.searchsorted(start) : ts.searchsorted(end)]
-            lo, hi, status = listing_window(
-                start,
-                end,
-                candles_of_span,
-                series.first_candle.get(symbol),
-                series.delisted.get(symbol),
-            )
-            window = evaluate_window(
-                candles_of_span,
-                series.timeframe,
-                lo,
-                hi,
-                moment,
-                jump_threshold=series.jump_threshold,
-                expect=hi > lo,
-            )
+            window, status = next(found[symbol])
             in_span = (old["gap_start"] >= start) & (old["gap_start"] < end)
             judged |= in_span
             gaps = split_gaps_by_day(window.gaps.gaps, series.timeframe) if window.gaps else ()
@@ -179,6 +160,48 @@ def evaluate_partitions(
             jumps_by_key[key] = findings.all_jumps()
     frames = [r for r in registry if len(r)]
     return (pd.concat(frames, ignore_index=True) if frames else empty_registry()), evaluations
+
+
+def _judge_windows(
+    days: dict[str, list[date]],
+    by_symbol: dict[str, pd.DataFrame],
+    no_rows: pd.DataFrame,
+    series: Series,
+    as_of: dict[str, pd.Timestamp],
+) -> dict[str, Iterator[tuple[WindowFindings, str | None]]]:
+    """Per symbol, the findings of each span of judged days (in `days` order) and its listing
+    status: one `evaluate_windows` per symbol of the batch, not one call per month."""
+    windows: dict[str, list[Window]] = {}
+    statuses: dict[str, list[str | None]] = {}
+    for key, key_days in days.items():
+        symbol = key_to_symbol(split_key(key)[1])
+        rows_of = by_symbol.get(symbol, no_rows)
+        ts = rows_of["ts"]
+        for span in day_spans(key_days):
+            start, end = day_window(span[0])[0], day_window(span[-1])[1]
+            lo, hi, status = listing_window(
+                start,
+                end,
+                rows_of.iloc[ts.searchsorted(start) : ts.searchsorted(end)],
+                series.first_candle.get(symbol),
+                series.delisted.get(symbol),
+            )
+            moment = as_of.get(key, series.now)
+            windows.setdefault(symbol, []).append(Window(start, end, lo, hi, moment, hi > lo))
+            statuses.setdefault(symbol, []).append(status)
+    return {
+        symbol: zip(
+            evaluate_windows(
+                by_symbol.get(symbol, no_rows),
+                series.timeframe,
+                spans,
+                jump_threshold=series.jump_threshold,
+            ),
+            statuses[symbol],
+            strict=True,
+        )
+        for symbol, spans in windows.items()
+    }
 
 
 def _fetch_meta(

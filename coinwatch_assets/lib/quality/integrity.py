@@ -146,6 +146,19 @@ RULE_NAMES: tuple[str, ...] = (
 )
 
 
+def window_free_rules(
+    frame: pd.DataFrame, *, tolerance: Tolerance = None
+) -> dict[str, pd.DataFrame]:
+    """The rules that judge rows without a window or a clock, as {rule_name: offending_rows}.
+
+    Row by row (or, for duplicates, by time within a series): run over many windows of a series
+    at once, each window's offending rows are those of the whole frame that lie in it.
+    """
+    results = {name: rule(frame) for name, rule in _FRAME_RULES.items()}
+    results[OFF_GRID_TIMESTAMP] = off_grid_timestamp(frame, tolerance=tolerance)
+    return results
+
+
 def run_all_rules(
     frame: pd.DataFrame,
     *,
@@ -160,8 +173,7 @@ def run_all_rules(
     time (fixed once, so every rule sees the same instant), `tolerance` is the grid jitter.
     """
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
-    results = {name: rule(frame) for name, rule in _FRAME_RULES.items()}
-    results[OFF_GRID_TIMESTAMP] = off_grid_timestamp(frame, tolerance=tolerance)
+    results = window_free_rules(frame, tolerance=tolerance)
     results[OUTSIDE_WINDOW] = outside_window(frame, start=start, end=end)
     results[FUTURE_CANDLE] = future_candle(frame, now=now)
     return {name: results[name] for name in RULE_NAMES}
