@@ -110,8 +110,12 @@ def evaluate_partitions(
     registry rows of days not judged now (`previous`) count as they stand, and so do the
     broken days earlier results found on them (`earlier`).
     """
-    candles = candles[candles["timeframe"] == series.timeframe].sort_values(["symbol", "ts"])
-    by_symbol = dict(tuple(candles.groupby("symbol", sort=False)))
+    candles = candles[candles["timeframe"] == series.timeframe]
+    # Storage reads come in key order: a series sorted by time is not sorted again.
+    by_symbol = {
+        symbol: rows if rows["ts"].is_monotonic_increasing else rows.sort_values("ts")
+        for symbol, rows in candles.groupby("symbol", sort=False)
+    }
     old_by_symbol = dict(tuple(previous.groupby("symbol", sort=False)))
     found = _judge_windows(days, by_symbol, candles.iloc[:0], series, as_of or {})
     registry, evaluations = [], []

@@ -110,6 +110,8 @@ def merge_holes(
     ignored by the caller). `open_end`: the last expected candle when the window is still
     open (today's partition); a hole ending there may be exchange lag, never `no_trades`.
     """
+    if not len(previous) and not gaps:  # a clean window with no stored holes
+        return empty_registry()
     step = parse_timeframe(timeframe)
     before = {pd.Timestamp(r.gap_start): r for r in previous.itertuples(index=False)}
     rows = []
@@ -263,6 +265,8 @@ def confirm_exhausted(rows: pd.DataFrame, policy: GapPolicy) -> pd.DataFrame:
 
 def holes_summary(rows: pd.DataFrame) -> list[dict[str, object]]:
     """Registry rows as JSON-ready dicts (for check metadata), oldest first."""
+    if not len(rows):  # most months: no sort, no row tuples
+        return []
     return [
         {
             "gap_start": f"{pd.Timestamp(r.gap_start):%Y-%m-%dT%H:%M:%SZ}",
