@@ -2,9 +2,10 @@
 findings of those days summed for the month's check results, and the month's per-day table.
 
 Holes and outcomes stay per UTC day inside a month partition: a run of consecutive judged days
-is ONE `evaluate_window` (a per-day loop of pandas calls cost ~50 ms a day: a symbol-year
-spent most of its backfill there), then its holes are cut at midnight and its counts split per
-day; days not judged keep their registry rows.
+is ONE window (a per-day loop of pandas calls cost ~50 ms a day: a symbol-year spent most of
+its backfill there; the windows of a symbol's months go through one `evaluate_windows`), then
+its holes are cut at midnight and its counts split per day; days not judged keep their
+registry rows.
 """
 
 from __future__ import annotations

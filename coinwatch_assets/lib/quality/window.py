@@ -1,4 +1,4 @@
-"""All quality findings of one partition window (one series, one UTC day), for the checks.
+"""All quality findings of a window of candles (one series, one or more UTC days).
 
 Plain Python: the Dagster asset checks call `evaluate_windows` once per series and batch (one
 window per span of judged days) and turn the findings into check results and `ohlcv_gaps`
