@@ -11,7 +11,11 @@ from coinwatch_assets.defs.news.checks import (
     news_feed_freshness_job,
     news_feed_freshness_schedule,
 )
-from coinwatch_assets.defs.news.resources import DEFAULT_FEEDS, NewsFeedsResource, SentimentResource
+from coinwatch_assets.defs.news.resources import (
+    NewsFeedsResource,
+    SentimentResource,
+    feeds_setting,
+)
 from coinwatch_assets.defs.news.sensor import news_daily_job, news_sensor, sentiment_daily_schedule
 from coinwatch_assets.defs.shared import env_or_none
 from coinwatch_assets.defs.venues import SOURCE
@@ -29,7 +33,7 @@ def definitions(venues: Sequence[Venue]) -> dg.Definitions:
         resources={
             "news_feeds": NewsFeedsResource(
                 source=SOURCE,
-                feeds=os.environ.get("COINWATCH_FEEDS") or ",".join(DEFAULT_FEEDS),
+                feeds=feeds_setting(),
             ),
             "sentiment": SentimentResource(
                 scorer=os.environ.get("COINWATCH_SENTIMENT") or "lexicon",

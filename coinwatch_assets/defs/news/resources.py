@@ -1,5 +1,7 @@
 """Resources of the news domain: the feeds (or the offline sample) and the sentiment scorer."""
 
+import os
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
@@ -22,6 +24,31 @@ DEFAULT_FEEDS = (
 )
 
 
+def check_feed_urls(value: str) -> str:
+    """`value` if every comma-separated entry is an http(s) URL; else an error naming it."""
+    for url in (u.strip() for u in value.split(",") if u.strip()):
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+            raise ValueError(
+                f"COINWATCH_FEEDS: {redact_url(url)!r} is not an http(s) URL; give feed "
+                "URLs separated by commas"
+            )
+    return value
+
+
+def feeds_setting(environ: Mapping[str, str] = os.environ) -> str | dg.EnvVar:
+    """The `feeds` of the deployment: COINWATCH_FEEDS as an env reference, checked now (a bad
+    URL fails the code location at load), else the default sites.
+
+    A reference, not the value: Dagster shows a resource's configured values in the UI and keeps
+    them in run storage, and a feed URL may carry credentials.
+    """
+    raw = environ.get("COINWATCH_FEEDS")
+    if not raw:
+        return ",".join(DEFAULT_FEEDS)
+    check_feed_urls(raw)
+    return dg.EnvVar("COINWATCH_FEEDS")
+
+
 class NewsFeedsResource(dg.ConfigurableResource):
     """RSS/Atom feeds (COINWATCH_FEEDS, comma-separated) or the offline `sample` headlines."""
 
@@ -31,16 +58,11 @@ class NewsFeedsResource(dg.ConfigurableResource):
     max_bytes: int = 5_000_000
     freshness_minutes: int = 60  # news_feed_freshness warns past this
 
-    @field_validator("feeds")
+    @field_validator("feeds", mode="before")
     @classmethod
-    def _urls(cls, value: str) -> str:
-        for url in (u.strip() for u in value.split(",") if u.strip()):
-            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-                raise ValueError(
-                    f"COINWATCH_FEEDS: {redact_url(url)!r} is not an http(s) URL; give feed "
-                    "URLs separated by commas"
-                )
-        return value
+    def _urls(cls, value: object) -> object:
+        # An env reference is checked where it is resolved (feeds_setting, then the run).
+        return value if isinstance(value, dg.EnvVar) else check_feed_urls(str(value))
 
     def feed_list(self) -> list[str]:
         """The URLs to fetch, credentials included: never store or log these."""
