@@ -1,14 +1,16 @@
 """The database resource and the one IO manager every asset writes through."""
 
+import itertools
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from coinwatch_assets.defs.partition_metadata import add_partition_metadata
 from coinwatch_assets.lib.storage.chunks import FrameChunks, combined_result, combined_slice
-from coinwatch_assets.lib.storage.frames import StorageError, column_kind, day_labels
+from coinwatch_assets.lib.storage.frames import StorageError, column_kind, label_codes
 from coinwatch_assets.lib.storage.slices import Slice, build_cells
 from coinwatch_assets.lib.storage.store import DEFAULT_SQLITE_PATH, Storage
 from coinwatch_assets.lib.storage.tables import TableSpec, table_spec
@@ -197,14 +199,16 @@ def partition_row_counts(
         return None
     if frame is None or frame.empty:
         return dict.fromkeys(keys, 0)
-    parts = [day_labels(frame[spec.time_column], time_dims[0].fmt)]
-    parts += [frame[column] for _, (column, _) in others]
-    counts = (
-        pd.Series(1, index=pd.MultiIndex.from_arrays(parts))
-        .groupby(level=list(range(len(parts))))
-        .size()
-    )
-    lookup = {k if isinstance(k, tuple) else (k,): int(v) for k, v in counts.items()}
+    # Integer codes per part, combined into one: no string is hashed per row (a chunk's key
+    # columns are usually constant: one symbol).
+    combined, names = label_codes(frame[spec.time_column], time_dims[0].fmt)
+    parts = [names]
+    for _, (column, _) in others:
+        codes, uniques = _column_codes(frame[column].to_numpy(dtype=object))
+        combined = combined * len(uniques) + codes
+        parts.append(uniques)
+    counts = np.bincount(combined, minlength=int(np.prod([len(p) for p in parts])))
+    lookup = {cell: int(n) for cell, n in zip(itertools.product(*parts), counts, strict=True) if n}
     time_name = next(n for n, d in dims if d is time_dims[0])
     out = {}
     for key in keys:
@@ -212,6 +216,14 @@ def partition_row_counts(
         cell = (named[time_name], *(to_value(named[n]) for n, (_, to_value) in others))
         out[str(key)] = lookup.get(cell, 0)
     return out
+
+
+def _column_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct values) of a NOT NULL key column; a constant one is not hashed."""
+    if (values == values[0]).all():
+        return np.zeros(len(values), dtype=np.int64), values[:1]
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
 def stored_partition_counts(

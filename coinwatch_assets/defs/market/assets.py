@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from coinwatch_assets.defs.market.partitions import VenuePartitions
@@ -36,7 +37,7 @@ from coinwatch_assets.lib.market.universe import delisted_since, merge_markets
 from coinwatch_assets.lib.quality.timeframes import parse_timeframe
 from coinwatch_assets.lib.sources.history import HISTORY_SOURCE_TAG
 from coinwatch_assets.lib.storage.chunks import FrameChunks
-from coinwatch_assets.lib.storage.frames import day_labels
+from coinwatch_assets.lib.storage.frames import label_codes
 from coinwatch_assets.lib.storage.slices import Cell, Slice
 from coinwatch_assets.lib.storage.tables import table_spec
 from coinwatch_assets.lib.symbols import key_to_symbol, symbol_to_key
@@ -205,8 +206,10 @@ def build_ohlcv(
                 frame = source.fetch_ohlcv(
                     key_to_symbol(symbol_key), timeframe, start, end, now=now
                 )
-                months = day_labels(frame["ts"], MONTH_FMT)
-                for month, count in frame.groupby(months).size().items():
+                codes, months = label_codes(frame["ts"], MONTH_FMT)
+                for month, count in zip(
+                    months, np.bincount(codes, minlength=len(months)), strict=True
+                ):
                     key = join_key(month, symbol_key)
                     rows_by_key[key] = rows_by_key.get(key, 0) + int(count)
                 # The run owns what it fetched, not its partitions' whole months (storage.py).
