@@ -23,6 +23,8 @@ class CoinMarketCapResource(dg.ConfigurableResource):
     calls_per_minute: int = 30
     timeout_seconds: float = 30.0
     max_attempts: int = 3
+    breaker_failures: int = 5
+    breaker_cooldown_seconds: float = 60.0
     # TICKER=cmc-id pairs, merged over DEFAULT_CMC_OVERRIDES.
     id_overrides: str = ""
     live_grace_minutes: int = 15
@@ -64,6 +66,8 @@ class CoinMarketCapResource(dg.ConfigurableResource):
                 calls_per_minute=self.calls_per_minute,
                 timeout_seconds=self.timeout_seconds,
                 max_attempts=self.max_attempts,
+                breaker_failures=self.breaker_failures,
+                breaker_cooldown_seconds=self.breaker_cooldown_seconds,
             ),
             logger=dg.get_dagster_logger("coinmarketcap"),
         )

@@ -1,4 +1,5 @@
-"""The CoinMarketCap Pro API client over httpx: key header, calls/min, credit ledger, retries.
+"""The CoinMarketCap Pro API client over httpx: key header, calls/min, credit ledger, retries,
+breaker.
 
 The key travels only in the `X-CMC_PRO_API_KEY` header. Every message this client raises or
 logs is passed through `redact` first, because an error body may echo the key back.
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pybreaker
 import tenacity
 
 from coinwatch_assets.lib import secrets
@@ -21,10 +23,11 @@ from coinwatch_assets.lib.fundamentals.cmc_errors import (
     CmcBodyError,
     CmcConfigError,
     CmcError,
+    CmcLimitError,
     CmcTransientError,
     CmcUnavailable,
 )
-from coinwatch_assets.lib.fundamentals.guards import CallBudget
+from coinwatch_assets.lib.fundamentals.guards import CallBudget, breaker_for, reopens_at
 
 CMC_ROOT = "https://pro-api.coinmarketcap.com"
 KEY_HEADER = "X-CMC_PRO_API_KEY"
@@ -42,6 +45,8 @@ class CmcPolicy:
     max_attempts: int = 3
     base_delay_seconds: float = 1.0
     max_delay_seconds: float = 30.0
+    breaker_failures: int = 5
+    breaker_cooldown_seconds: float = 60.0
 
 
 def _status(body: Any) -> dict[str, Any]:
@@ -78,6 +83,15 @@ class CmcClient:
         self._key = api_key
         secrets.register(api_key)  # a server may echo it back: errors and logs never show it
         self.budget = CallBudget(f"cmc:{self.root}", policy.calls_per_minute, 60)
+        self.breaker = breaker_for(
+            f"cmc:{self.root}",
+            policy.breaker_failures,
+            policy.breaker_cooldown_seconds,
+            self.log,
+            api="CoinMarketCap",
+            # Our settings, a bad request or a used-up plan: CMC itself is answering.
+            exclude=(CmcConfigError, CmcAnswerError, CmcLimitError),
+        )
         self._sleep = sleep or tenacity.nap.sleep
         self._http = httpx.Client(
             base_url=self.root,
@@ -188,7 +202,14 @@ class CmcClient:
             reraise=True,
         )
         try:
-            return retrying(self._once, path, params)
+            return retrying(self.breaker.call, self._once, path, params)
+        except pybreaker.CircuitBreakerError:
+            raise CmcUnavailable(
+                f"CoinMarketCap circuit breaker is open for {self.root}: "
+                f"{self.policy.breaker_failures} calls in a row failed, so GET {path} was not "
+                f"sent. Calls resume after {reopens_at(self.breaker):%H:%M:%S} UTC (cool-down "
+                f"{self.policy.breaker_cooldown_seconds:g} s); nothing was written."
+            ) from None
         except CmcTransientError as exc:
             raise CmcUnavailable(
                 f"{exc} — gave up after {self.policy.max_attempts} attempts; nothing was written."

@@ -1,4 +1,5 @@
-"""Process-wide guards shared by every CoinGecko call: the call budget and the breaker.
+"""Process-wide guards shared by every call to one fundamentals API: the call budget and the
+breaker (CoinGecko, CoinMarketCap).
 
 Both live at module level on purpose: every client of one API root in a process (each asset,
 each resource instance) spends one budget and trips one breaker.
@@ -48,35 +49,43 @@ class CallBudget:
 
 
 class _SayItListener(pybreaker.CircuitBreakerListener):
-    def __init__(self, log: logging.Logger) -> None:
+    def __init__(self, log: logging.Logger, api: str) -> None:
         self.log = log
+        self.api = api
 
     def state_change(self, cb, old_state, new_state) -> None:
         name = new_state.name if new_state is not None else "?"
         if name == pybreaker.STATE_OPEN:
             self.log.warning(
-                "CoinGecko circuit breaker OPEN for %s after %d failed calls: no calls for %.0f s",
+                "%s circuit breaker OPEN for %s after %d failed calls: no calls for %.0f s",
+                self.api,
                 cb.name,
                 cb.fail_max,
                 cb.reset_timeout,
             )
         elif name == pybreaker.STATE_CLOSED:
-            self.log.info("CoinGecko circuit breaker closed for %s: calls resume", cb.name)
+            self.log.info("%s circuit breaker closed for %s: calls resume", self.api, cb.name)
 
 
 def breaker_for(
-    key: str, fail_max: int, cooldown_seconds: float, log: logging.Logger
+    key: str,
+    fail_max: int,
+    cooldown_seconds: float,
+    log: logging.Logger,
+    *,
+    api: str = "CoinGecko",
+    exclude: tuple[type[Exception], ...] = (CoinGeckoConfigError, CoinGeckoAnswerError),
 ) -> pybreaker.CircuitBreaker:
-    """The process's breaker for this root and policy; config/answer errors never trip it."""
+    """The process's breaker for this root and policy; `exclude`d errors never trip it (bad
+    settings or a bad id are our fault, not an unhealthy API)."""
     with _LOCK:
         ident = (key, fail_max, cooldown_seconds)
         if ident not in _BREAKERS:
             _BREAKERS[ident] = pybreaker.CircuitBreaker(
                 fail_max=fail_max,
                 reset_timeout=cooldown_seconds,
-                # Bad settings or a bad id are our fault, not an unhealthy CoinGecko.
-                exclude=[CoinGeckoConfigError, CoinGeckoAnswerError],
-                listeners=[_SayItListener(log)],
+                exclude=list(exclude),
+                listeners=[_SayItListener(log, api)],
                 name=key,
             )
         return _BREAKERS[ident]

@@ -1,7 +1,9 @@
 """The CoinMarketCap client over real HTTP: credit ledger, allowance, error codes, the key."""
 
+import logging
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -181,3 +183,40 @@ def test_a_key_echoed_by_the_server_never_reaches_errors_or_logs(
     client(emulator, sqlite_url, sleep=lambda s: None).get(QUOTES, {"id": "1"})
     assert "***" in caplog.text
     assert emulator.key not in caplog.text and wrong not in caplog.text
+
+
+def test_the_breaker_stops_calling_after_repeated_failures_and_closes_after_the_cool_down(
+    emulator: CoinMarketCapEmulator, sqlite_url: str, caplog
+):
+    caplog.set_level(logging.INFO)
+    emulator.fail_next(*[1008] * 10)  # the per-minute limit, again and again
+    policy = CmcPolicy(
+        calls_per_minute=1000, max_attempts=10, breaker_failures=3, breaker_cooldown_seconds=1
+    )
+    ledger = CreditLedger(Storage(sqlite_url), 10_000)
+    cmc = CmcClient(emulator.api_url, emulator.key, ledger, policy=policy, sleep=lambda s: None)
+    with pytest.raises(CmcUnavailable, match="CoinMarketCap circuit breaker is open"):
+        cmc.get(QUOTES, {"id": "1"})
+    assert len(emulator.calls) == 3  # it stopped after 3 failures, not 10 attempts
+    with pytest.raises(CmcUnavailable, match=r"Calls resume after .* UTC \(cool-down 1 s\)"):
+        cmc.get(QUOTES, {"id": "1"})
+    assert len(emulator.calls) == 3  # open: nothing sent, no credit spent
+    assert "CoinMarketCap circuit breaker OPEN" in caplog.text
+    emulator.faults.clear()
+    time.sleep(1.1)
+    assert list(cmc.get(QUOTES, {"id": "1"})) == ["1"]  # the trial call succeeds: closed
+    assert cmc.breaker.current_state == "closed"
+
+
+def test_refusals_of_our_settings_and_used_up_limits_never_trip_the_breaker(
+    emulator: CoinMarketCapEmulator, sqlite_url: str
+):
+    policy = CmcPolicy(calls_per_minute=1000, breaker_failures=2, breaker_cooldown_seconds=60)
+    ledger = CreditLedger(Storage(sqlite_url), 10_000)
+    cmc = CmcClient(emulator.api_url, emulator.key, ledger, policy=policy, sleep=lambda s: None)
+    emulator.fail_next(1006, 1010, 1009, 1006)
+    for expected in (CmcConfigError, CmcLimitError, CmcLimitError, CmcConfigError):
+        with pytest.raises(expected):
+            cmc.get(QUOTES, {"id": "1"})
+    assert cmc.breaker.current_state == "closed"
+    assert list(cmc.get(QUOTES, {"id": "1"})) == ["1"]
