@@ -246,7 +246,6 @@ class Storage:
         table, cells = spec.table, list(where.cells or ())
         rows: list[Any] = []
         with self.engine.connect() as conn:
-            # SQLite allows at most 500 terms in one compound SELECT.
             for i in range(0, len(cells), _CELLS_PER_QUERY):
                 parts = [
                     sa.select(
